@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "shinchoku.accounts"
+    verbose_name = "利用者"
+
+    def ready(self) -> None:
+        # Audit what allauth and axes do on our behalf (logins, second factors, lockouts).
+        from shinchoku.accounts import receivers  # noqa: F401

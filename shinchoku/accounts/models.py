@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+
+from shinchoku.accounts.permissions import Permission
+from shinchoku.accounts.roles import INSURER_ROLES, OFFICE_ROLES, Role, permissions_for
+from shinchoku.insurers.models import Insurer
+from shinchoku.offices.models import CareOffice
+
+
+class UserManager(BaseUserManager["User"]):
+    """Only the services in ``accounts.services`` create users; this serves them and Django."""
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser):
+    """A personal account (no shared IDs) belonging to exactly one insurer or one office."""
+
+    email = models.EmailField("メールアドレス(ログインID)", unique=True)
+    display_name = models.CharField("氏名", max_length=100)
+    role = models.CharField("役割", max_length=20, choices=Role.choices)
+    insurer = models.ForeignKey(
+        Insurer,
+        verbose_name="所属保険者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    office = models.ForeignKey(
+        CareOffice,
+        verbose_name="所属事業所",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    is_active = models.BooleanField("有効", default=True)
+    date_joined = models.DateTimeField("登録日時", auto_now_add=True)
+    disabled_at = models.DateTimeField("無効化日時", null=True, blank=True)
+    disabled_reason = models.CharField("無効化の理由", max_length=200, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name", "role"]
+
+    class Meta:
+        verbose_name = "利用者"
+        verbose_name_plural = "利用者"
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                name="user_belongs_to_exactly_one_tenant",
+                condition=(
+                    Q(
+                        role=Role.PLATFORM_ADMIN,
+                        insurer__isnull=True,
+                        office__isnull=True,
+                    )
+                    | Q(
+                        role__in=sorted(INSURER_ROLES),
+                        insurer__isnull=False,
+                        office__isnull=True,
+                    )
+                    | Q(
+                        role__in=sorted(OFFICE_ROLES),
+                        office__isnull=False,
+                        insurer__isnull=True,
+                    )
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"
+
+    # -- authorization ------------------------------------------------------------------------
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_for(self.role) if self.is_active else frozenset()
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_active and self.role == Role.PLATFORM_ADMIN
+
+    @property
+    def tenant_name(self) -> str:
+        if self.insurer_id is not None and self.insurer is not None:
+            return self.insurer.name
+        if self.office_id is not None and self.office is not None:
+            return self.office.name
+        return ""
+
+    # Django admin asks these; only platform admins reach it (web.admin_site).
+    @property
+    def is_staff(self) -> bool:
+        return self.is_platform_admin
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return self.is_platform_admin
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_platform_admin

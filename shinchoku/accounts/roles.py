@@ -1,0 +1,44 @@
+"""Roles of DESIGN §2 and the permissions each one holds. The only place that maps the two."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from shinchoku.accounts.permissions import Permission
+
+
+class Role(models.TextChoices):
+    PLATFORM_ADMIN = "platform_admin", "基盤管理者"
+    INSURER_ADMIN = "insurer_admin", "保険者管理者"
+    INSURER_STAFF = "insurer_staff", "認定係職員"
+    AUDITOR = "auditor", "監査担当"
+    OPERATOR = "operator", "運用委託事業者"
+    OFFICE_ADMIN = "office_admin", "事業所管理者"
+    CARE_MANAGER = "care_manager", "ケアマネジャー"
+
+
+INSURER_ROLES = frozenset({Role.INSURER_ADMIN, Role.INSURER_STAFF, Role.AUDITOR, Role.OPERATOR})
+OFFICE_ROLES = frozenset({Role.OFFICE_ADMIN, Role.CARE_MANAGER})
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.PLATFORM_ADMIN: frozenset({P.INSURERS_INSURER_MANAGE}),
+    Role.INSURER_ADMIN: frozenset(
+        {
+            P.ACCOUNTS_INSURER_STAFF_MANAGE,
+            P.AUDIT_TRAIL_READ,
+            P.OFFICES_APPROVAL_DECIDE,
+            P.OFFICES_OFFICE_READ,
+        }
+    ),
+    Role.INSURER_STAFF: frozenset({P.OFFICES_OFFICE_READ}),
+    Role.AUDITOR: frozenset({P.AUDIT_TRAIL_READ, P.AUDIT_TRAIL_VERIFY}),
+    # The vendor (seed 002): health and counts, never identifiers or case contents.
+    Role.OPERATOR: frozenset({P.OPS_HEALTH_READ}),
+    Role.OFFICE_ADMIN: frozenset({P.ACCOUNTS_OFFICE_STAFF_MANAGE}),
+    Role.CARE_MANAGER: frozenset(),
+}
+
+
+def permissions_for(role: str) -> frozenset[Permission]:
+    return ROLE_PERMISSIONS.get(Role(role), frozenset())

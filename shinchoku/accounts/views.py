@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shinchoku.accounts import selectors, services
+from shinchoku.accounts.forms import DisableUserForm
+from shinchoku.accounts.permissions import Permission
+from shinchoku.web.decorators import actor, require_permission
+
+MANAGE_STAFF = (
+    Permission.ACCOUNTS_INSURER_STAFF_MANAGE,
+    Permission.ACCOUNTS_OFFICE_STAFF_MANAGE,
+)
+
+
+@require_GET
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    context = {
+        "authenticators": Authenticator.objects.filter(user=me).order_by("type"),
+        "sessions": selectors.sessions_of(me),
+        "current_session_key": request.session.session_key,
+    }
+    return render(request, "accounts/security.html", context)
+
+
+@require_POST
+@login_required
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    ended = services.sessions_end_others(actor=actor(request), request=request)
+    messages.success(request, f"ほかの端末のセッションを{ended}件終了しました。")
+    return redirect("accounts:security")
+
+
+@require_GET
+@require_permission(*MANAGE_STAFF)
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = selectors.users_for_actor(actor(request))
+    return render(request, "accounts/user_list.html", {"users": users})
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(*MANAGE_STAFF)
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    form = DisableUserForm(request.POST or None)
+    if request.method == "POST":
+        if subject.pk == me.pk:
+            messages.error(request, "自分自身のアカウントは無効化できません。")
+        elif form.is_valid():
+            services.user_disable(
+                actor=me,
+                user=subject,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+            messages.success(
+                request,
+                f"{subject.display_name} さんのアカウントを無効化し、すべてのセッションを終了しました。",
+            )
+            return redirect("accounts:user_detail", user_id=subject.pk)
+    return render(request, "accounts/user_detail.html", {"subject": subject, "form": form})
+
+
+@require_POST
+@require_permission(*MANAGE_STAFF)
+def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    services.user_enable(actor=me, user=subject, request=request)
+    messages.success(request, f"{subject.display_name} さんのアカウントを再び有効にしました。")
+    return redirect("accounts:user_detail", user_id=subject.pk)

@@ -1,0 +1,68 @@
+"""The audit trail: append-only, hash-chained rows (DESIGN T8).
+
+Rows are spread over several chains per tenant ("stripes") so that concurrent requests of one
+insurer do not all queue on a single chain head; each chain is verified on its own. UPDATE and
+DELETE on ``audit_auditevent`` are refused by database triggers (migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from shinchoku.audit.events import EventType, Outcome
+from shinchoku.insurers.models import Insurer
+from shinchoku.offices.models import CareOffice
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditChainHead(models.Model):
+    """The tip of one chain: serialises writers of that chain and pins its last link."""
+
+    chain = models.CharField(max_length=40, unique=True)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.last_seq}"
+
+
+class AuditEvent(models.Model):
+    chain = models.CharField("チェーン", max_length=40)
+    seq = models.BigIntegerField("連番")
+    occurred_at = models.DateTimeField("日時", db_index=True)
+    event_type = models.CharField("種別", max_length=64, choices=EventType.choices)
+    outcome = models.CharField("結果", max_length=16, choices=Outcome.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作者",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The login ID at the time, so the row still reads right after the account changes.
+    actor_label = models.CharField("操作者ID", max_length=254, blank=True)
+    insurer = models.ForeignKey(Insurer, null=True, on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey(CareOffice, null=True, on_delete=models.PROTECT, related_name="+")
+    ip = models.GenericIPAddressField("IPアドレス", null=True)
+    user_agent = models.CharField("ブラウザー", max_length=300, blank=True)
+    target_type = models.CharField("対象の種類", max_length=40, blank=True)
+    target_id = models.CharField("対象", max_length=64, blank=True)
+    details = models.JSONField("詳細", default=dict)
+    key_id = models.CharField(max_length=16)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "監査イベント"
+        verbose_name_plural = "監査イベント"
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq_unique")]
+        indexes = [
+            models.Index(fields=["insurer", "-occurred_at"], name="audit_insurer_time"),
+            models.Index(fields=["office", "-occurred_at"], name="audit_office_time"),
+            models.Index(fields=["actor", "-occurred_at"], name="audit_actor_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.seq} {self.event_type}"

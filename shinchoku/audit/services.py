@@ -1,0 +1,106 @@
+"""Writing audit events. Call ``audit_record`` inside the transaction of the change it records."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from shinchoku.audit.chain import compute_hash
+from shinchoku.audit.events import EventType, Outcome
+from shinchoku.audit.models import AuditChainHead, AuditEvent
+from shinchoku.insurers.models import Insurer
+from shinchoku.offices.models import CareOffice
+from shinchoku.web.http import client_ip
+
+if TYPE_CHECKING:
+    from shinchoku.accounts.models import User
+
+
+def chain_name(*, insurer: Insurer | None, office: CareOffice | None, stripe: int) -> str:
+    if insurer is not None:
+        return f"insurer:{insurer.pk}:{stripe}"
+    if office is not None:
+        return f"office:{office.pk}:{stripe}"
+    return f"platform:{stripe}"
+
+
+def _lock_head(chain: str) -> AuditChainHead:
+    """The head row, locked until the surrounding transaction ends (created on first use)."""
+    try:
+        return AuditChainHead.objects.select_for_update().get(chain=chain)
+    except AuditChainHead.DoesNotExist:
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(chain=chain)
+        except IntegrityError:
+            pass  # another writer created it first; lock theirs
+        return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+def _normalise_ip(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return ipaddress.ip_address(value).compressed
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    event_type: EventType,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    insurer: Insurer | None = None,
+    office: CareOffice | None = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    outcome: Outcome = Outcome.SUCCESS,
+    details: dict[str, Any] | None = None,
+    actor_label: str = "",
+) -> AuditEvent:
+    """Append one event to its tenant's chain.
+
+    Without an explicit tenant the actor's own insurer or office is used. Raises on any
+    failure, so the surrounding transaction (and whatever it was about to show) rolls back.
+    """
+    if actor is not None:
+        insurer = insurer if insurer is not None else actor.insurer
+        office = office if office is not None else actor.office
+        actor_label = actor_label or actor.email
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+
+    stripe = secrets.randbelow(settings.AUDIT_CHAIN_STRIPES)
+    head = _lock_head(chain_name(insurer=insurer, office=office, stripe=stripe))
+    event = AuditEvent(
+        chain=head.chain,
+        seq=head.last_seq + 1,
+        occurred_at=timezone.now(),
+        event_type=event_type,
+        outcome=outcome,
+        actor=actor,
+        actor_label=actor_label[:254],
+        insurer=insurer,
+        office=office,
+        ip=_normalise_ip(client_ip(request)) if request is not None else None,
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
+        target_type=target_type,
+        target_id=target_id,
+        details=details or {},
+        key_id=settings.AUDIT_KEYRING.active_kid,
+        prev_hash=head.last_hash,
+    )
+    event.hash = compute_hash(event)
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=event.seq, last_hash=event.hash)
+    return event

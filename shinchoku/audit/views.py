@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from shinchoku.accounts.permissions import Permission
+from shinchoku.audit import chain, selectors
+from shinchoku.audit.events import EventType, Outcome
+from shinchoku.audit.services import audit_record
+from shinchoku.web.decorators import actor, require_permission
+
+
+@require_GET
+@require_permission(Permission.AUDIT_TRAIL_READ)
+def event_list(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    events = selectors.events_for_actor(me)
+    event_type = request.GET.get("type", "")
+    if event_type in EventType.values:
+        events = events.filter(event_type=event_type)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "audit/event_list.html",
+        {
+            "page": page,
+            "event_types": EventType.choices,
+            "selected_type": event_type,
+            "can_verify": me.can(Permission.AUDIT_TRAIL_VERIFY),
+        },
+    )
+
+
+@require_GET
+@require_permission(Permission.AUDIT_TRAIL_READ)
+def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = selectors.event_for_actor(actor(request), event_id)
+    return render(request, "audit/event_detail.html", {"event": event})
+
+
+@require_POST
+@require_permission(Permission.AUDIT_TRAIL_VERIFY)
+def verify(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    report = chain.verify(selectors.chains_for_actor(me))
+    audit_record(
+        event_type=EventType.AUDIT_TRAIL_VERIFIED,
+        actor=me,
+        request=request,
+        outcome=Outcome.SUCCESS if report.ok else Outcome.FAILURE,
+        details={
+            "chains": report.chains,
+            "events": report.events,
+            "breaks": [str(b) for b in report.breaks][:20],
+        },
+    )
+    if report.ok:
+        messages.success(
+            request,
+            f"監査証跡を検証しました。{report.chains}本のチェーン、{report.events}件すべて正常です。",
+        )
+    else:
+        messages.error(
+            request,
+            f"監査証跡に不整合が見つかりました({len(report.breaks)}件)。情報セキュリティ担当に報告してください。",
+        )
+    return render(request, "audit/verify_result.html", {"report": report})

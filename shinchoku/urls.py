@@ -1,0 +1,75 @@
+"""Root URLs.
+
+allauth's pages are mounted under /accounts/ minus the ones this service must not offer
+(self sign-up, changing one's login e-mail, login by e-mailed code); each remaining allauth
+view runs in one transaction, so the audit events our receivers write for it commit or roll
+back with what it changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import allauth.urls
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, include, path
+
+from shinchoku.web.admin_site import site as admin_site
+
+ALLAUTH_EXCLUDED = frozenset(
+    {
+        "account_signup",
+        "account_signup_by_passkey",
+        "mfa_signup_webauthn",
+        "account_email",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "account_request_login_code",
+        "account_confirm_login_code",
+        "account_verify_phone",
+        "account_change_phone",
+        "account_set_password",
+        "usersessions_list",  # replaced by accounts:security, which audits ending sessions
+    }
+)
+
+
+def _allauth_patterns(patterns: list[Any]) -> list[URLPattern | URLResolver]:
+    kept: list[URLPattern | URLResolver] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            kept.append(
+                URLResolver(
+                    entry.pattern,
+                    _allauth_patterns(list(entry.url_patterns)),
+                    entry.default_kwargs,
+                    entry.app_name,
+                    entry.namespace,
+                )
+            )
+        elif isinstance(entry, URLPattern) and entry.name not in ALLAUTH_EXCLUDED:
+            kept.append(
+                URLPattern(
+                    entry.pattern,
+                    transaction.atomic(entry.callback),
+                    entry.default_args,
+                    entry.name,
+                )
+            )
+    return kept
+
+
+urlpatterns = [
+    path("", include("shinchoku.web.urls")),
+    path("", include("shinchoku.accounts.urls")),
+    path("", include("shinchoku.audit.urls")),
+    path("", include("shinchoku.offices.urls")),
+    path("", include("shinchoku.ops.urls")),
+    path("accounts/", include(_allauth_patterns(allauth.urls.urlpatterns))),
+    path("admin/", admin_site.urls),
+]
+
+handler400 = "shinchoku.web.errors.bad_request"
+handler403 = "shinchoku.web.errors.permission_denied"
+handler404 = "shinchoku.web.errors.page_not_found"
+handler500 = "shinchoku.web.errors.server_error"

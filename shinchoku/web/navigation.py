@@ -1,0 +1,37 @@
+"""The menu each role sees: one list, filtered by permission, so menus and access agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+from shinchoku.accounts.permissions import Permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: Permission | None
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+NAV_ITEMS = (
+    NavItem("ホーム", "web:home", None),
+    NavItem("事業所", "offices:approval_list", Permission.OFFICES_OFFICE_READ),
+    NavItem("職員の管理", "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
+    NavItem("職員の管理", "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
+    NavItem("監査証跡", "audit:event_list", Permission.AUDIT_TRAIL_READ),
+    NavItem("稼働状況", "ops:status", Permission.OPS_HEALTH_READ),
+    NavItem("保険者の管理", "admin:index", Permission.INSURERS_INSURER_MANAGE),
+    NavItem("アカウントとセキュリティ", "accounts:security", None),
+)
+
+
+def navigation_for(user: Any) -> list[NavItem]:
+    return [item for item in NAV_ITEMS if item.permission is None or user.can(item.permission)]
