@@ -59,7 +59,7 @@ def _development_secrets() -> dict[str, str]:
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         fresh = {
-            "DJANGO_SECRET_KEY": "dev-" + encode_key(generate_key()),
+            "DJANGO_SECRET_KEY": "dev-" + encode_key(generate_key() + generate_key()),
             "SHINCHOKU_DATA_KEYS": generate_key_spec("d1"),
             "SHINCHOKU_INDEX_KEY": encode_key(generate_key()),
             "SHINCHOKU_AUDIT_KEYS": generate_key_spec("a1"),
@@ -430,4 +430,7 @@ SILENCED_SYSTEM_CHECKS = [
     # axes locks per account only: locking a whole IP would lock out every care manager behind
     # one office NAT. Per-IP failures are capped by allauth's "login_failed" limit above.
     "axes.W006",
+    # HSTS preloading binds every subdomain of the municipality's domain for years; that is the
+    # municipality's decision (docs/operations.md), not this application's.
+    "security.W021",
 ]
