@@ -175,6 +175,7 @@ INSTALLED_APPS = [
     "shinchoku.insurers",
     "shinchoku.offices",
     "shinchoku.accounts",
+    "shinchoku.cases",
     "shinchoku.audit",
     "shinchoku.ops",
 ]

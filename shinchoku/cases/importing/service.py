@@ -1,0 +1,253 @@
+"""Importing a file of cases for one insurer: validate everything, then write atomically.
+
+One pass over the file: each valid row is encrypted, indexed and streamed into a staging
+table while every problem is collected; if any problem was found the transaction is rolled
+back and nothing is imported. Then duplicates are checked, the outcome counted and the rows
+merged. The same file twice changes nothing (content digests compare equal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from shinchoku.audit.events import EventType, Outcome
+from shinchoku.audit.services import audit_record
+from shinchoku.cases.codes import Source
+from shinchoku.cases.identity import encrypt_insured, insured_index
+from shinchoku.cases.importing.columns import HeaderError, resolve_header
+from shinchoku.cases.importing.rows import RECORD_FIELDS, RowParser, RowProblem
+from shinchoku.cases.importing.staging import DATA_COLUMNS, Counts, StagingWriter
+from shinchoku.cases.models import ColumnMapping, ImportRun
+from shinchoku.insurers.models import Insurer
+from shinchoku.lib.csvdecode import CsvDecodeError, CsvFormatError, decode_csv_bytes, iter_csv_rows
+
+if TYPE_CHECKING:
+    from shinchoku.accounts.models import User
+
+MAX_REPORTED_PROBLEMS = 1000
+_DIGEST_FIELDS = RECORD_FIELDS[1:]  # everything but the number itself (never hash it unkeyed)
+_INDEX = {name: i for i, name in enumerate(RECORD_FIELDS)}
+
+
+@dataclass
+class ImportOutcome:
+    run: ImportRun
+    problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
+    warnings: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+class _Rejected(Exception):
+    """Raised inside the transaction to roll it back."""
+
+
+def _file_problem(reason: str, line: int = 0) -> RowProblem:
+    return RowProblem(line, "ファイル全体", "", reason)
+
+
+def _digest(record: tuple[object, ...]) -> str:
+    parts = []
+    for name in _DIGEST_FIELDS:
+        value = record[_INDEX[name]]
+        parts.append(value.isoformat() if isinstance(value, date) else str(value or ""))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+# Positions in a parsed record of the staging columns that come straight from it.
+_RECORD_POSITIONS = tuple(_INDEX[name] for name in DATA_COLUMNS[2:-1])
+
+
+def _staging_row(insurer_number: str, line: int, record: tuple[object, ...]) -> tuple[object, ...]:
+    """One row in STAGING_COLUMNS order: line, closed flag, index, ciphertext, fields, digest."""
+    number = str(record[0])
+    closed = 1 if (record[_INDEX["closure"]] or record[_INDEX["certified_on"]] is not None) else 0
+    return (
+        line,
+        closed,
+        insured_index(insurer_number, number),
+        encrypt_insured(insurer_number, number),
+        *(record[i] for i in _RECORD_POSITIONS),
+        _digest(record),
+    )
+
+
+def cases_import(
+    *,
+    actor: User | None,
+    actor_label: str,
+    insurer: Insurer,
+    data: bytes,
+    file_name: str,
+    channel: ImportRun.Channel,
+    dry_run: bool = False,
+    today: date | None = None,
+) -> ImportOutcome:
+    started = timezone.now()
+    today = today or timezone.localdate()
+    run = ImportRun(
+        insurer=insurer,
+        actor=actor,
+        actor_label=actor_label[:254],
+        channel=channel,
+        file_name=file_name[:255],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        started_at=started,
+    )
+    outcome = ImportOutcome(run=run)
+    try:
+        with transaction.atomic():
+            _load(outcome, data, today=today, dry_run=dry_run)
+    except _Rejected:
+        pass
+    _record(outcome, dry_run=dry_run)
+    return outcome
+
+
+def _load(outcome: ImportOutcome, data: bytes, *, today: date, dry_run: bool) -> None:
+    run = outcome.run
+    try:
+        decoded = decode_csv_bytes(data)
+    except CsvDecodeError as exc:
+        _reject(outcome, [_file_problem(str(exc))])
+    run.encoding = decoded.encoding
+    rows = iter_csv_rows(decoded.text)
+    try:
+        parser = _parser_for(outcome, rows, today)
+        with StagingWriter() as staging:
+            _stage(outcome, parser, rows, staging)
+            _check_and_merge(outcome, staging, dry_run=dry_run)
+    except CsvFormatError as exc:
+        _reject(outcome, [_file_problem(str(exc), exc.line)])
+    audit_record(
+        event_type=EventType.CASES_IMPORT_COMPLETED,
+        actor=run.actor,
+        actor_label=run.actor_label,
+        insurer=run.insurer,
+        target=run,
+        details=_audit_details(run),
+    )
+
+
+def _parser_for(outcome: ImportOutcome, rows: Iterator[tuple[int, list[str]]], today: date) -> RowParser:
+    """Reads the header row and maps its columns (built-in aliases plus the insurer's own)."""
+    insurer = outcome.run.insurer
+    first = next(rows, None)
+    if first is None:
+        _reject(outcome, [_file_problem("見出し行がありません。")])
+    header_line, headers = first
+    extra: dict[str, list[str]] = {}
+    for mapping in ColumnMapping.objects.filter(insurer=insurer):
+        extra.setdefault(mapping.field, []).append(mapping.header)
+    try:
+        columns = resolve_header(headers, extra)
+    except HeaderError as exc:
+        _reject(outcome, [_file_problem(p, header_line) for p in exc.problems])
+    return RowParser(columns, headers, today=today, care_level_enabled=insurer.care_level_enabled)
+
+
+def _stage(
+    outcome: ImportOutcome, parser: RowParser, rows: Iterator[tuple[int, list[str]]], staging: StagingWriter
+) -> None:
+    """Streams valid rows into staging; once a problem is found, only collects problems."""
+    problems: list[RowProblem] = []
+    problem_count = 0
+    number = outcome.run.insurer.number
+    for line, cells in rows:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines between records are harmless
+        record, found = parser.parse(line, cells)
+        if record is None:
+            problem_count += len(found)
+            if len(problems) < MAX_REPORTED_PROBLEMS:
+                problems.extend(found[: MAX_REPORTED_PROBLEMS - len(problems)])
+        elif problem_count == 0:
+            staging.write(_staging_row(number, line, record))
+    staging.close_input()
+    outcome.warnings = parser.warnings
+    if problem_count:
+        outcome.problem_count = problem_count
+        _reject(outcome, problems)
+
+
+def _check_and_merge(outcome: ImportOutcome, staging: StagingWriter, *, dry_run: bool) -> None:
+    run = outcome.run
+    duplicates = staging.duplicates()
+    if duplicates:
+        _reject(
+            outcome,
+            [
+                _file_problem(f"{b}行目は{a}行目と同じ申請(被保険者番号・申請日・申請区分が同じ)です。", b)
+                for a, b in duplicates
+            ],
+        )
+    run.rows = staging.count
+    _apply_counts(run, staging.classify(run.insurer.pk))
+    if dry_run:
+        raise _Rejected
+    run.status = ImportRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    staging.merge(insurer_id=run.insurer.pk, source=Source.IMPORT, import_id=run.pk, now=run.finished_at)
+
+
+def _apply_counts(run: ImportRun, counts: Counts) -> None:
+    run.created, run.updated, run.unchanged, run.closed = (
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+        counts.closed,
+    )
+
+
+def _reject(outcome: ImportOutcome, problems: list[RowProblem]) -> None:
+    outcome.problems = problems
+    outcome.problem_count = max(outcome.problem_count, len(problems))
+    raise _Rejected
+
+
+def _audit_details(run: ImportRun) -> dict[str, object]:
+    return {
+        "status": run.status,
+        "channel": run.channel,
+        "file_sha256": run.file_sha256,
+        "rows": run.rows,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "closed": run.closed,
+        "errors": run.error_count,
+    }
+
+
+@transaction.atomic
+def _record(outcome: ImportOutcome, *, dry_run: bool) -> None:
+    """After a rollback (rejected or dry run) keep the history row and the audit event."""
+    run = outcome.run
+    if run.pk is not None:
+        return  # committed with the import itself
+    run.status = ImportRun.Status.REJECTED if outcome.problem_count else ImportRun.Status.DRY_RUN
+    run.error_count = outcome.problem_count
+    if run.status == ImportRun.Status.REJECTED:
+        run.rows = run.created = run.updated = run.unchanged = run.closed = 0
+    run.finished_at = timezone.now()
+    run.save()
+    audit_record(
+        event_type=EventType.CASES_IMPORT_REJECTED if outcome.problem_count else EventType.CASES_IMPORT_CHECKED,
+        outcome=Outcome.FAILURE if outcome.problem_count else Outcome.SUCCESS,
+        actor=run.actor,
+        actor_label=run.actor_label,
+        insurer=run.insurer,
+        target=run,
+        details=_audit_details(run),
+    )
