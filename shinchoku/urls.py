@@ -3,7 +3,9 @@
 allauth's pages are mounted under /accounts/ minus the ones this service must not offer
 (self sign-up, changing one's login e-mail, login by e-mailed code); each remaining allauth
 view runs in one transaction, so the audit events our receivers write for it commit or roll
-back with what it changed.
+back with what it changed, and answers only GET and POST: Django's generic views would
+otherwise take PUT as POST and, on DeleteView, DELETE as a delete that skips allauth's flow
+(and so its signal and our audit event) — e.g. removing a passkey unaudited.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import allauth.urls
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.decorators.http import require_http_methods
 
 from shinchoku.web.admin_site import site as admin_site
 
@@ -51,7 +54,7 @@ def _allauth_patterns(patterns: list[Any]) -> list[URLPattern | URLResolver]:
             kept.append(
                 URLPattern(
                     entry.pattern,
-                    transaction.atomic(entry.callback),
+                    transaction.atomic(require_http_methods(["GET", "POST"])(entry.callback)),
                     entry.default_args,
                     entry.name,
                 )
