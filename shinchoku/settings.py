@@ -341,6 +341,11 @@ ACCOUNT_RATE_LIMITS = {
 
 MFA_ADAPTER = "shinchoku.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {
+    "authenticate": "shinchoku.accounts.forms.AuthenticateForm",
+    "reauthenticate": "shinchoku.accounts.forms.ReauthenticateForm",
+    "activate_totp": "shinchoku.accounts.forms.ActivateTOTPForm",
+}
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS
 MFA_TOTP_ISSUER = envconf.env_str("SHINCHOKU_TOTP_ISSUER", "shinchoku")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 import secrets
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +55,7 @@ from shinchoku.accounts.roles import Role
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
 from shinchoku.audit.services import audit_record
-from tests.personas import Cast, make_user
+from tests.personas import Cast, make_user, signed_in_recently
 
 pytestmark = pytest.mark.django_db
 
@@ -519,19 +518,7 @@ def _url(name: str, route: Route, w: World) -> str:
     return reverse(name, kwargs=route.kwargs(w) if route.kwargs else None)
 
 
-# The session allauth keeps after a password re-authentication (allauth.account.internal.flows.login).
-_AUTH_RECORDS = "account_authentication_methods"
-_AUTH_RECORDS_USER = "account_authentication_methods_user"
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[_AUTH_RECORDS] = [{"method": "password", "at": time.time(), "reauthenticated": True}]
-    session[_AUTH_RECORDS_USER] = str(user.pk)
-    session.save()
-    return client
+signed_in = signed_in_recently
 
 
 @dataclass(frozen=True)
