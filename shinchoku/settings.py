@@ -49,8 +49,16 @@ _SECRET_NAMES = (
     "SHINCHOKU_INDEX_KEY",
     "SHINCHOKU_AUDIT_KEYS",
 )
-# Values copied from .env.example or documentation must never run a production service.
-_PLACEHOLDER_MARKERS = ("change-me", "changeme", "example", "demo", "insecure", "dev-")
+# Values copied from .env.example or documentation must never run a production service. Matched
+# as prefixes (and "change-me" anywhere), so a random base64 key that happens to contain "demo"
+# is not mistaken for one.
+_PLACEHOLDER_ANYWHERE = ("change-me", "changeme", "replace-me")
+_PLACEHOLDER_PREFIXES = ("dev-", "demo", "example", "insecure", "django-insecure", "test")
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return any(m in lowered for m in _PLACEHOLDER_ANYWHERE) or lowered.startswith(_PLACEHOLDER_PREFIXES)
 
 
 def _development_secrets() -> dict[str, str]:
@@ -92,6 +100,7 @@ try:
 except KeyRingError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
+AXES_ENABLED_SETTING = envconf.env_bool("SHINCHOKU_AXES_ENABLED", default=True)
 if PRODUCTION:
     _problems: list[str] = []
     if DEBUG:
@@ -99,9 +108,12 @@ if PRODUCTION:
     if not HTTPS:
         _problems.append("SHINCHOKU_HTTPS is off")
     for _name in _SECRET_NAMES:
-        _value = _secret(_name).lower()
-        if any(marker in _value for marker in _PLACEHOLDER_MARKERS):
+        # A key ring is "kid:key,kid:key": judge every key id and key, not just the whole string.
+        _parts = [p for entry in _secret(_name).split(",") for p in entry.split(":", 1)]
+        if any(_is_placeholder(p) for p in [_secret(_name), *_parts]):
             _problems.append(f"{_name} is a placeholder or development value")
+    if not AXES_ENABLED_SETTING:
+        _problems.append("SHINCHOKU_AXES_ENABLED is off (account lockout disabled)")
     if len(SECRET_KEY) < 50:
         _problems.append("DJANGO_SECRET_KEY is shorter than 50 characters")
     if len({DATA_KEYRING.active_key, AUDIT_KEYRING.active_key, INDEX_KEY}) != 3:
@@ -121,6 +133,8 @@ if envconf.env_bool("SHINCHOKU_BEHIND_PROXY", default=PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SECURE_SSL_REDIRECT = HTTPS
+# The load balancer probes /healthz over plain HTTP on the private side of the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0  # two years, as hstspreload.org asks
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = False  # preloading is the municipality's decision for its whole domain
@@ -163,6 +177,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # allauth's passkey list loads {% load humanize %}; without it that page fails with a 500.
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "allauth",
@@ -181,6 +197,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every response, redirects included, carries Cache-Control: no-store.
+    "shinchoku.web.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,13 +206,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "shinchoku.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After MessageMiddleware: ending a session leaves a notice for the login page.
+    "shinchoku.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "shinchoku.accounts.middleware.SecondFactorRequiredMiddleware",
-    "shinchoku.web.middleware.NoStoreMiddleware",
     # Axes must come last: it turns lockouts raised by its backend into our generic response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -262,6 +280,10 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "shinchoku_cache",
+            # Django culls a third of the table, in key order, once it passes MAX_ENTRIES (300
+            # by default) — that would drop TOTP "used" marks and reopen replays. Entries here
+            # live at most a day, so the table stays small; expired rows are culled first.
+            "OPTIONS": {"MAX_ENTRIES": 10_000_000},
         }
     }
 
@@ -296,15 +318,23 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False  # a reset never signs in: password and second factor follow
+# allauth would mail an unknown address a sign-up link; sign-up does not exist here (the page
+# failed with a 500, telling unknown addresses apart). Unknown addresses get no mail at all.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[介護認定 進捗照会] "
-# Per-account lockout is axes' job (below). These are allauth's cache-based per-IP limits, a
-# second layer against password spraying across many accounts from one address.
+# Per-account lockout of passwords is axes' job (below). allauth adds a per-IP cap on failed
+# logins (password spraying across many accounts from one address), and its "login_failed"
+# limit, which our adapter no longer applies to passwords, caps second-factor codes per user:
+# 10 per 15 minutes and 30 per day, i.e. at most 30 guesses a day against a 6-digit code
+# (docs/security.md, "Lockout and limits").
 ACCOUNT_RATE_LIMITS = {
-    # The key part also caps second-factor codes per account (allauth keys those per user).
-    "login_failed": "50/15m/ip,10/15m/key",
+    "login_failed_ip": "50/15m/ip",
+    # Every login POST, failed or not: generous enough for a whole office behind one NAT at 9:00.
+    "login": "60/m/ip",
+    "login_failed": "10/15m/key,30/d/key",
     "reset_password": "20/h/ip,5/h/key",
     "reset_password_from_key": "20/h/ip",
     "reauthenticate": "10/5m/user",
@@ -312,6 +342,11 @@ ACCOUNT_RATE_LIMITS = {
 
 MFA_ADAPTER = "shinchoku.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {
+    "authenticate": "shinchoku.accounts.forms.AuthenticateForm",
+    "reauthenticate": "shinchoku.accounts.forms.ReauthenticateForm",
+    "activate_totp": "shinchoku.accounts.forms.ActivateTOTPForm",
+}
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS
 MFA_TOTP_ISSUER = envconf.env_str("SHINCHOKU_TOTP_ISSUER", "shinchoku")
@@ -322,13 +357,16 @@ MFA_RECOVERY_CODE_COUNT = 10
 
 USERSESSIONS_TRACK_ACTIVITY = False  # our session middleware records activity without a write per request
 
-AXES_ENABLED = envconf.env_bool("SHINCHOKU_AXES_ENABLED", default=True)
+AXES_ENABLED = AXES_ENABLED_SETTING
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "shinchoku.accounts.lockout.username_from_request"
 AXES_RESET_ON_SUCCESS = True
+# A fixed 30 minutes: if every try during a lockout restarted it, anyone who knows a login ID
+# could keep that person locked out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "shinchoku.accounts.lockout.lockout_response"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False

@@ -3,17 +3,22 @@
 allauth's pages are mounted under /accounts/ minus the ones this service must not offer
 (self sign-up, changing one's login e-mail, login by e-mailed code); each remaining allauth
 view runs in one transaction, so the audit events our receivers write for it commit or roll
-back with what it changed.
+back with what it changed, and answers only GET and POST: Django's generic views would
+otherwise take PUT as POST and, on DeleteView, DELETE as a delete that skips allauth's flow
+(and so its signal and our audit event) — e.g. removing a passkey unaudited.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import allauth.urls
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.decorators.http import require_http_methods
 
+from shinchoku.accounts.views import keep_last_second_factor
 from shinchoku.web.admin_site import site as admin_site
 
 ALLAUTH_EXCLUDED = frozenset(
@@ -34,6 +39,14 @@ ALLAUTH_EXCLUDED = frozenset(
 )
 
 
+def _unguarded(view: Any) -> Any:
+    return view
+
+
+# Checks allauth's own views lack: its passkey removal ignores can_delete_authenticator.
+GUARDS: dict[str, Callable[[Any], Any]] = {"mfa_remove_webauthn": keep_last_second_factor}
+
+
 def _allauth_patterns(patterns: list[Any]) -> list[URLPattern | URLResolver]:
     kept: list[URLPattern | URLResolver] = []
     for entry in patterns:
@@ -48,10 +61,11 @@ def _allauth_patterns(patterns: list[Any]) -> list[URLPattern | URLResolver]:
                 )
             )
         elif isinstance(entry, URLPattern) and entry.name not in ALLAUTH_EXCLUDED:
+            callback = GUARDS.get(entry.name or "", _unguarded)(entry.callback)
             kept.append(
                 URLPattern(
                     entry.pattern,
-                    transaction.atomic(entry.callback),
+                    transaction.atomic(require_http_methods(["GET", "POST"])(callback)),
                     entry.default_args,
                     entry.name,
                 )

@@ -6,11 +6,13 @@ care manager of an office that no insurer approved. Names read well in failure m
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.contrib.auth.hashers import make_password
+from django.test import Client
 
 from shinchoku.accounts.models import User
 from shinchoku.accounts.roles import Role
@@ -123,3 +125,20 @@ def build_cast() -> Cast:
         outsider=person("outsider", Role.CARE_MANAGER, office=office_unapproved),
         totp_secrets=secrets,
     )
+
+
+# The session allauth keeps after a password re-authentication (allauth.account.internal.flows.login).
+_AUTH_RECORDS = "account_authentication_methods"
+_AUTH_RECORDS_USER = "account_authentication_methods_user"
+
+
+def signed_in_recently(user: User) -> Client:
+    """A client signed in as ``user`` who has just re-entered the password, so allauth's
+    "confirm your password" step does not stand in front of sensitive pages."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[_AUTH_RECORDS] = [{"method": "password", "at": time.time(), "reauthenticated": True}]
+    session[_AUTH_RECORDS_USER] = str(user.pk)
+    session.save()
+    return client

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit  # as allauth.account.adapter itself does
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -21,6 +22,20 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts come from an approval or an invitation (DESIGN §2), never from a public form.
         return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Only the per-IP cap here: the per-account limit on passwords is axes' alone.
+
+        allauth would also count failures per typed login, and answer its own "too many
+        attempts" message once that count is reached — a page that differs from the generic
+        failure and so tells a locked account apart. axes locks at 10 and answers exactly like
+        a wrong password. allauth's per-key "login_failed" limit then applies only to
+        second-factor codes (allauth keys those per user), where it can be much stricter.
+        """
+        usage = ratelimit.consume(request, app="allauth.account", action="login_failed_ip")
+        self._login_failed_rl_usage = usage
+        if not usage:
+            raise self.validation_error("too_many_login_attempts")
 
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request) or "0.0.0.0"  # noqa: S104 - a placeholder address, not a bind

@@ -11,10 +11,12 @@ import time
 from typing import Any
 
 from allauth.account import signals as account_signals
+from allauth.core import context as allauth_context
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from axes.signals import user_locked_out
 from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -105,55 +107,30 @@ def _authenticator_details(authenticator: Authenticator) -> dict[str, Any]:
     return {"type": str(authenticator.type)}
 
 
-@receiver(mfa_signals.authenticator_added)
-def on_authenticator_added(
-    sender: Any,
-    request: HttpRequest,
-    user: User,
-    authenticator: Authenticator,
-    **kwargs: Any,
-) -> None:
+@receiver(post_save, sender=Authenticator)
+def on_authenticator_saved(sender: Any, instance: Authenticator, created: bool, **kwargs: Any) -> None:
+    # A model signal rather than allauth's authenticator_added, which allauth sends only after
+    # the commit: this way the audit row is part of the transaction that adds the factor.
+    if not created:
+        return
     audit_record(
         event_type=EventType.MFA_AUTHENTICATOR_ADDED,
-        actor=user,
-        request=request,
-        target=authenticator,
-        details=_authenticator_details(authenticator),
+        actor=instance.user,
+        request=allauth_context.request,
+        target=instance,
+        details=_authenticator_details(instance),
     )
 
 
-@receiver(mfa_signals.authenticator_removed)
-def on_authenticator_removed(
-    sender: Any,
-    request: HttpRequest,
-    user: User,
-    authenticator: Authenticator,
-    **kwargs: Any,
-) -> None:
+@receiver(post_delete, sender=Authenticator)
+def on_authenticator_deleted(sender: Any, instance: Authenticator, **kwargs: Any) -> None:
     audit_record(
         event_type=EventType.MFA_AUTHENTICATOR_REMOVED,
-        actor=user,
-        request=request,
+        actor=instance.user,
+        request=allauth_context.request,
         target_type="mfa.authenticator",
-        target_id=str(authenticator.pk or ""),
-        details=_authenticator_details(authenticator),
-    )
-
-
-@receiver(mfa_signals.authenticator_reset)
-def on_authenticator_reset(
-    sender: Any,
-    request: HttpRequest,
-    user: User,
-    authenticator: Authenticator,
-    **kwargs: Any,
-) -> None:
-    audit_record(
-        event_type=EventType.MFA_AUTHENTICATOR_RESET,
-        actor=user,
-        request=request,
-        target=authenticator,
-        details=_authenticator_details(authenticator),
+        target_id=str(instance.pk or ""),
+        details=_authenticator_details(instance),
     )
 
 

@@ -142,14 +142,6 @@ def totp_enrol_for_setup(*, actor: User | None, user: User, secret: str) -> None
     """Gives a set-up account (demo, first platform admin) its TOTP without the browser flow."""
     if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         return
-    authenticator = TOTP.activate(user, secret).instance
+    # Each new authenticator row is audited by accounts.receivers, in this transaction.
+    TOTP.activate(user, secret)
     RecoveryCodes.activate(user)
-    audit_record(
-        event_type=EventType.MFA_AUTHENTICATOR_ADDED,
-        actor=actor,
-        insurer=user.insurer,
-        office=user.office,
-        target=authenticator,
-        actor_label=actor.email if actor is not None else "manage.py",
-        details={"type": "totp", "via": "setup command"},
-    )

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -77,3 +82,21 @@ def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     services.user_enable(actor=me, user=subject, request=request)
     messages.success(request, f"{subject.display_name} さんのアカウントを再び有効にしました。")
     return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+def keep_last_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wraps allauth's passkey removal, which would delete an account's only second factor."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and request.user.is_authenticated:
+            target = Authenticator.objects.filter(user_id=request.user.pk, pk=kwargs.get("pk")).first()
+            if target is not None and not get_mfa_adapter().can_delete_authenticator(target):
+                messages.error(
+                    request,
+                    "最後の二要素認証は削除できません。先に認証アプリか別のパスキーを登録してから削除してください。",
+                )
+                return redirect("mfa_list_webauthn")
+        return view(request, *args, **kwargs)
+
+    return guarded

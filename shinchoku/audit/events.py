@@ -28,7 +28,6 @@ class EventType(models.TextChoices):
     INSURERS_INSURER_UPDATED = "insurers:insurer:updated", "保険者情報の変更"
     MFA_AUTHENTICATOR_ADDED = "mfa:authenticator:added", "二要素認証の登録"
     MFA_AUTHENTICATOR_REMOVED = "mfa:authenticator:removed", "二要素認証の削除"
-    MFA_AUTHENTICATOR_RESET = "mfa:authenticator:reset", "リカバリーコードの再発行"
     OFFICES_APPROVAL_DECIDED = "offices:approval:decided", "事業所の承認状態の変更"
     OFFICES_OFFICE_CREATED = "offices:office:created", "事業所の登録"
 

@@ -39,4 +39,7 @@ def chains_for_actor(actor: User) -> list[str]:
     if not actor.can(Permission.AUDIT_TRAIL_VERIFY) or actor.insurer_id is None:
         return []
     prefix = f"insurer:{actor.insurer_id}:"
-    return sorted(AuditChainHead.objects.filter(chain__startswith=prefix).values_list("chain", flat=True))
+    # Chains with events but no head too: a deleted head must be reported, not skipped.
+    heads = AuditChainHead.objects.filter(chain__startswith=prefix).values_list("chain", flat=True)
+    with_events = AuditEvent.objects.filter(chain__startswith=prefix).values_list("chain", flat=True).distinct()
+    return sorted(set(heads) | set(with_events))

@@ -15,7 +15,7 @@ import hmac
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -48,7 +48,7 @@ def generate_key_spec(kid: str) -> str:
 
 @dataclass(frozen=True)
 class KeyRing:
-    keys: Mapping[str, bytes]
+    keys: Mapping[str, bytes] = field(repr=False)  # a ring is a local in tracebacks; never print keys
     active_kid: str
 
     @classmethod

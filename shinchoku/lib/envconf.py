@@ -21,6 +21,8 @@ def _raw(name: str) -> str | None:
             return Path(file_path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"{name}_FILE={file_path!r} cannot be read: {exc}") from exc
+        except UnicodeDecodeError as exc:  # no detail: the message would quote the secret's bytes
+            raise ConfigError(f"{name}_FILE={file_path!r} is not UTF-8 text") from exc
     return os.environ.get(name)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import re
 
-# Ten characters, digits or a leading H, not part of a longer run of digits; full-width too.
-_INSURED_LIKE = re.compile(r"(?<![0-9０-９])[0-9０-９HＨ][0-9０-９]{9}(?![0-9０-９])")
+# Ten characters, digits or a leading H, not part of a longer run of digits; full-width too, and
+# a lower-case h, which check_insured_number accepts (it upper-cases after NFKC).
+_INSURED_LIKE = re.compile(r"(?<![0-9０-９])[0-9０-９HＨhｈ][0-9０-９]{9}(?![0-9０-９])")
 MASK = "[番号省略]"
 
 
@@ -20,9 +21,16 @@ def redact(text: str) -> str:
 
 class RedactIdentifiersFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+            well_formed = True
+        except (TypeError, ValueError, KeyError):
+            # A malformed call (``log.info("%d", "x")``): raising here would reach the caller,
+            # and logging's own handleError would print the raw args to stderr. Log both, masked.
+            message = f"{record.msg} {record.args!r}"
+            well_formed = False
         redacted = redact(message)
-        if redacted != message:
+        if redacted != message or not well_formed:
             record.msg = redacted
             record.args = None
         if record.exc_info and record.exc_info[1] is not None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -9,10 +11,13 @@ from shinchoku.audit.models import AuditEvent
 from shinchoku.ops.demo import current_totp
 from tests.personas import PASSWORD, Cast
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
 pytestmark = pytest.mark.django_db
 
 
-def _password_step(client: Client, email: str, password: str = PASSWORD) -> object:
+def _password_step(client: Client, email: str, password: str = PASSWORD) -> TestResponse:
     return client.post(reverse("account_login"), {"login": email, "password": password})
 
 
