@@ -192,6 +192,7 @@ INSTALLED_APPS = [
     "shinchoku.offices",
     "shinchoku.accounts",
     "shinchoku.cases",
+    "shinchoku.api",
     "shinchoku.audit",
     "shinchoku.ops",
 ]

@@ -26,15 +26,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.INSURER_ADMIN: frozenset(
         {
             P.ACCOUNTS_INSURER_STAFF_MANAGE,
+            P.API_CLIENT_MANAGE,
             P.AUDIT_TRAIL_READ,
+            P.CASES_ERASURE_READ,
+            P.CASES_IMPORT_HISTORY_READ,
             P.OFFICES_APPROVAL_DECIDE,
             P.OFFICES_OFFICE_READ,
         }
     ),
-    Role.INSURER_STAFF: frozenset({P.OFFICES_OFFICE_READ}),
-    Role.AUDITOR: frozenset({P.AUDIT_TRAIL_READ, P.AUDIT_TRAIL_VERIFY}),
-    # The vendor (seed 002): health and counts, never identifiers or case contents.
-    Role.OPERATOR: frozenset({P.OPS_HEALTH_READ}),
+    Role.INSURER_STAFF: frozenset(
+        {
+            P.CASES_CASE_CORRECT,
+            P.CASES_CASE_READ,
+            P.CASES_IMPORT_HISTORY_READ,
+            P.CASES_IMPORT_RUN,
+            P.OFFICES_OFFICE_READ,
+        }
+    ),
+    Role.AUDITOR: frozenset({P.AUDIT_TRAIL_READ, P.AUDIT_TRAIL_VERIFY, P.CASES_ERASURE_READ}),
+    # The vendor (seed 002): health, counts and import history, never identifiers or case contents.
+    Role.OPERATOR: frozenset({P.CASES_IMPORT_HISTORY_READ, P.OPS_HEALTH_READ}),
     Role.OFFICE_ADMIN: frozenset({P.ACCOUNTS_OFFICE_STAFF_MANAGE}),
     Role.CARE_MANAGER: frozenset(),
 }

@@ -9,10 +9,10 @@ merged. The same file twice changes nothing (content digests compare equal).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from django.db import transaction
 from django.utils import timezone
@@ -93,35 +93,100 @@ def cases_import(
     dry_run: bool = False,
     today: date | None = None,
 ) -> ImportOutcome:
-    started = timezone.now()
-    today = today or timezone.localdate()
+    """Imports a CSV file (bytes as uploaded): decoded strictly, then as :func:`cases_import_rows`."""
+
+    def rows(outcome: ImportOutcome) -> Iterator[tuple[int, list[str]]]:
+        try:
+            decoded = decode_csv_bytes(data)
+        except CsvDecodeError as exc:
+            _reject(outcome, [_file_problem(str(exc))])
+        outcome.run.encoding = decoded.encoding
+        return iter_csv_rows(decoded.text)
+
+    return _import(
+        actor=actor,
+        actor_label=actor_label,
+        insurer=insurer,
+        file_name=file_name,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        channel=channel,
+        dry_run=dry_run,
+        today=today,
+        rows=rows,
+    )
+
+
+def cases_import_rows(
+    *,
+    actor: User | None,
+    actor_label: str,
+    insurer: Insurer,
+    header: list[str],
+    rows: list[list[str]],
+    channel: ImportRun.Channel,
+    dry_run: bool = False,
+    today: date | None = None,
+) -> ImportOutcome:
+    """Imports rows that arrived already split (the JSON API): same checks, same outcome.
+
+    ``header`` may use the Japanese headers or the field names of ``columns.COLUMNS``; row
+    numbers in problems count the header as line 1, like a file would.
+    """
+    digest = hashlib.sha256(repr((header, rows)).encode("utf-8")).hexdigest()
+    numbered = [(1, header), *((i + 2, row) for i, row in enumerate(rows))]
+    return _import(
+        actor=actor,
+        actor_label=actor_label,
+        insurer=insurer,
+        file_name="",
+        file_sha256=digest,
+        channel=channel,
+        dry_run=dry_run,
+        today=today,
+        rows=lambda outcome: iter(numbered),
+    )
+
+
+def _import(
+    *,
+    actor: User | None,
+    actor_label: str,
+    insurer: Insurer,
+    file_name: str,
+    file_sha256: str,
+    channel: ImportRun.Channel,
+    dry_run: bool,
+    today: date | None,
+    rows: Callable[[ImportOutcome], Iterator[tuple[int, list[str]]]],
+) -> ImportOutcome:
     run = ImportRun(
         insurer=insurer,
         actor=actor,
         actor_label=actor_label[:254],
         channel=channel,
         file_name=file_name[:255],
-        file_sha256=hashlib.sha256(data).hexdigest(),
-        started_at=started,
+        file_sha256=file_sha256,
+        started_at=timezone.now(),
     )
     outcome = ImportOutcome(run=run)
     try:
         with transaction.atomic():
-            _load(outcome, data, today=today, dry_run=dry_run)
+            _load(outcome, rows, today=today or timezone.localdate(), dry_run=dry_run)
     except _Rejected:
         pass
     _record(outcome, dry_run=dry_run)
     return outcome
 
 
-def _load(outcome: ImportOutcome, data: bytes, *, today: date, dry_run: bool) -> None:
+def _load(
+    outcome: ImportOutcome,
+    source: Callable[[ImportOutcome], Iterator[tuple[int, list[str]]]],
+    *,
+    today: date,
+    dry_run: bool,
+) -> None:
     run = outcome.run
-    try:
-        decoded = decode_csv_bytes(data)
-    except CsvDecodeError as exc:
-        _reject(outcome, [_file_problem(str(exc))])
-    run.encoding = decoded.encoding
-    rows = iter_csv_rows(decoded.text)
+    rows = source(outcome)
     try:
         parser = _parser_for(outcome, rows, today)
         with StagingWriter() as staging:
@@ -210,7 +275,7 @@ def _apply_counts(run: ImportRun, counts: Counts) -> None:
     )
 
 
-def _reject(outcome: ImportOutcome, problems: list[RowProblem]) -> None:
+def _reject(outcome: ImportOutcome, problems: list[RowProblem]) -> NoReturn:
     outcome.problems = problems
     outcome.problem_count = max(outcome.problem_count, len(problems))
     raise _Rejected
