@@ -79,6 +79,8 @@ urlpatterns = [
     path("", include("shinchoku.audit.urls")),
     path("", include("shinchoku.offices.urls")),
     path("", include("shinchoku.ops.urls")),
+    path("", include("shinchoku.cases.urls")),
+    path("", include("shinchoku.api.urls")),
     path("accounts/", include(_allauth_patterns(allauth.urls.urlpatterns))),
     path("admin/", admin_site.urls),
 ]
