@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -31,6 +32,12 @@ class KeyRingError(Exception):
 
 class DecryptionError(Exception):
     """A token cannot be decrypted: unknown key id, malformed, or tampered with."""
+
+
+@functools.lru_cache(maxsize=16)
+def _aead(key: bytes) -> AESGCM:
+    """One cipher object per key: building it costs as much as encrypting a short value."""
+    return AESGCM(key)
 
 
 def generate_key() -> bytes:
@@ -81,7 +88,7 @@ class KeyRing:
 
     def encrypt(self, plaintext: bytes, *, aad: bytes = b"") -> str:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.active_key).encrypt(nonce, plaintext, aad)
+        sealed = _aead(self.active_key).encrypt(nonce, plaintext, aad)
         body = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
         return f"{self.active_kid}${body}"
 
@@ -96,7 +103,7 @@ class KeyRing:
         if len(raw) < NONCE_BYTES + 16:
             raise DecryptionError("malformed token")
         try:
-            return AESGCM(self.keys[kid]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+            return _aead(self.keys[kid]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
         except InvalidTag as exc:
             raise DecryptionError("authentication tag mismatch") from exc
 

@@ -12,10 +12,13 @@ counting them in the raw bytes gives the same line numbers as counting in the de
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -124,7 +127,113 @@ def iter_csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     lines at the end are dropped, as spreadsheets and exporters often leave one.
     """
     # newline="" keeps line endings inside quoted cells and lets csv count physical lines.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    return _iter_rows(io.StringIO(text, newline=""))
+
+
+_CHUNK = 1 << 20
+
+
+def detect_encoding(stream: BinaryIO) -> tuple[str, str]:
+    """The encoding a seekable byte stream decodes with, and the stream's SHA-256.
+
+    The same rules and messages as :func:`decode_csv_bytes`, but a chunk at a time, so a
+    file of a million rows is never held in memory. The stream is left at its start.
+    """
+    stream.seek(0)
+    head = stream.read(4)
+    if not head:
+        raise CsvDecodeError("ファイルが空です。")
+    if head.startswith(_UTF16_BOMS):
+        raise CsvDecodeError("UTF-16 のファイルは読めません。UTF-8 または CP932(Shift_JIS)で保存し直してください。")
+    has_bom = head.startswith(UTF8_BOM)
+    utf8, digest, blank = _stream_decode(stream, "utf-8", check_nul=True, skip=len(UTF8_BOM) if has_bom else 0)
+    if utf8 is None:
+        if blank:
+            raise CsvDecodeError("ファイルが空です。")
+        return ("utf-8-sig" if has_bom else "utf-8"), digest
+    if has_bom:
+        raise CsvDecodeError(
+            f"UTF-8(BOM 付き)のファイルですが、{_where(utf8)}に UTF-8 として読めない文字があります。", (utf8,)
+        )
+    cp932, digest, blank = _stream_decode(stream, "cp932", check_nul=False)
+    if cp932 is None:
+        if blank:
+            raise CsvDecodeError("ファイルが空です。")
+        return "cp932", digest
+    raise CsvDecodeError(
+        f"文字コードを判別できません。UTF-8 としては {_where(utf8)}、CP932 としては {_where(cp932)}で"
+        "読めない文字があります。UTF-8 または CP932(Shift_JIS)で保存し直してください。",
+        (utf8, cp932),
+    )
+
+
+def _stream_decode(
+    stream: BinaryIO, encoding: str, *, check_nul: bool, skip: int = 0
+) -> tuple[DecodeFailure | None, str, bool]:
+    """Decode the whole stream strictly after ``skip`` bytes (a BOM); return (first failure or
+    None, SHA-256 of all bytes, whether the text is blank). With ``check_nul`` the whole stream
+    is read even after a decoding failure, because a NUL byte anywhere is the better message."""
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    digest = hashlib.sha256(stream.read(skip))
+    offset = skip
+    lines = 1
+    blank = True
+    previous_cr = False
+    failure: DecodeFailure | None = None
+    while True:
+        chunk = stream.read(_CHUNK)
+        final = not chunk
+        if check_nul and chunk and (nul := chunk.find(b"\x00")) != -1:
+            stream.seek(0)
+            raise CsvDecodeError(
+                f"{lines + _count_lines(chunk[:nul], previous_cr)} 行目に NUL 文字(0x00)があります。CSV ではなく"
+                " Excel などのバイナリファイルか UTF-16 のファイルのようです。CSV(UTF-8 または CP932)で保存し直してください。"
+            )
+        digest.update(chunk)
+        if failure is None:
+            # exc.start counts from the bytes the decoder held back from the last chunk.
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                local = exc.start - pending
+                failure = DecodeFailure(
+                    encoding, lines + _count_lines(chunk[: max(local, 0)], previous_cr), offset + local
+                )
+                if not check_nul:
+                    break
+            else:
+                blank = blank and not text.strip()
+        if final:
+            break
+        lines += _count_lines(chunk, previous_cr)
+        previous_cr = chunk.endswith(b"\r")
+        offset += len(chunk)
+    stream.seek(0)
+    return failure, ("" if failure else digest.hexdigest()), (blank and failure is None)
+
+
+def _count_lines(data: bytes, previous_cr: bool) -> int:
+    """Line breaks in ``data``; a \\n right after a \\r that ended the previous chunk is not new."""
+    count = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    if previous_cr and data.startswith(b"\n"):
+        count -= 1
+    return count
+
+
+def iter_csv_rows_stream(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """:func:`iter_csv_rows` over a byte stream, decoding as it reads."""
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="")
+    try:
+        yield from _iter_rows(text)
+    finally:
+        text.detach()
+
+
+def _iter_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(lines, strict=True)
     blank: list[tuple[int, list[str]]] = []
     while True:
         line = reader.line_num + 1

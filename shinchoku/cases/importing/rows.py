@@ -6,6 +6,7 @@ dates go through the memoised era parser and nothing is compiled per row.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -79,6 +80,15 @@ _CARE_LEVEL_WORDS = {
     "25": "25", "要介護5": "25",
 }  # fmt: skip
 
+_POSITION = {name: i for i, name in enumerate(RECORD_FIELDS)}
+_APPLIED, _KIND, _CLOSURE, _CLOSED_ON = (
+    _POSITION[f] for f in ("applied_on", "application_kind", "closure", "closed_on")
+)
+_REASON, _OFFICE, _LEVEL = (_POSITION[f] for f in ("extension_reason", "office_number", "care_level"))
+_NOT_BEFORE_APPLICATION = tuple(_POSITION[f] for f in ("certified_on", "result_sent_on", "closed_on"))
+# A file names a few hundred offices at most; checking each once is enough.
+_checked_office = lru_cache(maxsize=4096)(check_office_number)
+
 MAX_TEXT = 200
 MAX_WARNINGS = 100
 
@@ -101,11 +111,19 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip() if not text.isascii() else text.strip()
 
 
-def mask_value(field: str, value: str) -> str:
-    if field == "insured_number":
-        from shinchoku.cases.identity import mask_insured  # noqa: PLC0415 - keeps this module Django-free
+# Anything shaped like a 被保険者番号 (ten or more digits, or H and nine or more), in any column:
+# a file with shifted or swapped columns must not echo numbers into problem messages, which
+# reach the screen, the import command's output and so cron mail and logs.
+_NUMBER_LIKE = re.compile(r"[0-9０-９HＨhｈ][0-9０-９]{9,}")
 
-        return mask_insured(value)
+
+def mask_value(field: str, value: str) -> str:
+    from shinchoku.cases.identity import mask_insured  # noqa: PLC0415 - keeps this module Django-free
+
+    if field == "insured_number":
+        value = mask_insured(value)
+    else:
+        value = _NUMBER_LIKE.sub(lambda match: mask_insured(match.group()), value)
     return value if len(value) <= 30 else value[:29] + "…"
 
 
@@ -119,6 +137,16 @@ class RowParser:
         self.care_level_enabled = care_level_enabled
         self.width = max(mapping.values()) + 1
         self.warnings: list[RowProblem] = []
+        # Precomputed for the fast path: where each field sits in a record and in a row.
+        self._number_index = mapping["insured_number"]
+        self._kind_index = mapping["application_kind"]
+        self._closure_index = mapping.get("closure")
+        self._reason_index = mapping.get("extension_reason")
+        self._office_index = mapping.get("office_number")
+        self._level_index = mapping.get("care_level")
+        self._date_columns = [
+            (_POSITION[field], mapping[field], field in PAST_ONLY_FIELDS) for field in DATE_FIELDS if field in mapping
+        ]
 
     def _problem(self, line: int, field: str, raw: str, reason: str) -> RowProblem:
         index = self.mapping[field]
@@ -129,6 +157,74 @@ class RowParser:
         """A record in RECORD_FIELDS order, or None with every problem found in the row."""
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
+        record = self._fast(cells)
+        if record is not None:
+            return record, []
+        return self._checked(line, cells)
+
+    def _fast(self, cells: list[str]) -> tuple[object, ...] | None:  # noqa: PLR0911, PLR0912 - flat on purpose: it runs once per row
+        """The common case of a clean row, without building any problem; None on any doubt,
+        and the row goes through :meth:`_checked`, which finds and words every problem."""
+        number = cells[self._number_index]
+        # fullmatch: the pattern's "$" also matches before a final "\n", and this cell is not
+        # stripped, so a quoted "1234567890\n" would be stored as a second, different number.
+        if not (number.isascii() and INSURED_NUMBER_RE.fullmatch(number)):
+            return None
+        values: list[object] = [None] * len(RECORD_FIELDS)
+        values[0] = number
+        today = self.today
+        try:
+            for position, index, past_only in self._date_columns:
+                parsed = parse_date(cells[index])
+                if past_only and parsed is not None and parsed > today:
+                    return None
+                values[position] = parsed
+        except DateFormatError:
+            return None
+        kind = _KIND_WORDS.get(cells[self._kind_index].strip())
+        if kind is None or values[_APPLIED] is None:
+            return None
+        values[_KIND] = kind
+        closure = ""
+        if self._closure_index is not None and (raw := cells[self._closure_index].strip()):
+            closure = _CLOSURE_WORDS.get(raw, "")
+            if not closure or values[_CLOSED_ON] is None:
+                return None
+        elif values[_CLOSED_ON] is not None:
+            return None
+        values[_CLOSURE] = closure
+        reason = ""
+        if self._reason_index is not None:
+            reason = cells[self._reason_index].strip()
+            if not reason.isascii():
+                reason = _norm(reason)
+            if len(reason) > MAX_TEXT:
+                return None
+        values[_REASON] = reason
+        office = ""
+        if self._office_index is not None and (raw := cells[self._office_index].strip()):
+            try:
+                checked = _checked_office(raw)
+            except IdentifierError:
+                return None
+            if checked.warning:
+                return None  # the checked path records the warning with its line
+            office = checked.value
+        values[_OFFICE] = office
+        level = ""
+        if self._level_index is not None and self.care_level_enabled and (raw := cells[self._level_index].strip()):
+            level = _CARE_LEVEL_WORDS.get(_norm(raw), "")
+            if not level:
+                return None
+        values[_LEVEL] = level
+        applied = values[_APPLIED]
+        for position in _NOT_BEFORE_APPLICATION:
+            value = values[position]
+            if value is not None and value < applied:  # type: ignore[operator]
+                return None
+        return tuple(values)
+
+    def _checked(self, line: int, cells: list[str]) -> tuple[tuple[object, ...] | None, list[RowProblem]]:
         row = _Row(self, line, cells)
         row.insured_number()
         row.dates()

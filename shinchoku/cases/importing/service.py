@@ -9,10 +9,11 @@ merged. The same file twice changes nothing (content digests compare equal).
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,19 +21,19 @@ from django.utils import timezone
 from shinchoku.audit.events import EventType, Outcome
 from shinchoku.audit.services import audit_record
 from shinchoku.cases.codes import Source
-from shinchoku.cases.identity import encrypt_insured, insured_index
+from shinchoku.cases.identity import Sealer
 from shinchoku.cases.importing.columns import HeaderError, resolve_header
+from shinchoku.cases.importing.digest import content_digest
 from shinchoku.cases.importing.rows import RECORD_FIELDS, RowParser, RowProblem
 from shinchoku.cases.importing.staging import DATA_COLUMNS, Counts, StagingWriter
 from shinchoku.cases.models import ColumnMapping, ImportRun
 from shinchoku.insurers.models import Insurer
-from shinchoku.lib.csvdecode import CsvDecodeError, CsvFormatError, decode_csv_bytes, iter_csv_rows
+from shinchoku.lib.csvdecode import CsvDecodeError, CsvFormatError, detect_encoding, iter_csv_rows_stream
 
 if TYPE_CHECKING:
     from shinchoku.accounts.models import User
 
 MAX_REPORTED_PROBLEMS = 1000
-_DIGEST_FIELDS = RECORD_FIELDS[1:]  # everything but the number itself (never hash it unkeyed)
 _INDEX = {name: i for i, name in enumerate(RECORD_FIELDS)}
 
 
@@ -56,29 +57,25 @@ def _file_problem(reason: str, line: int = 0) -> RowProblem:
     return RowProblem(line, "ファイル全体", "", reason)
 
 
-def _digest(record: tuple[object, ...]) -> str:
-    parts = []
-    for name in _DIGEST_FIELDS:
-        value = record[_INDEX[name]]
-        parts.append(value.isoformat() if isinstance(value, date) else str(value or ""))
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
 # Positions in a parsed record of the staging columns that come straight from it.
 _RECORD_POSITIONS = tuple(_INDEX[name] for name in DATA_COLUMNS[2:-1])
+_CLOSURE, _CERTIFIED = _INDEX["closure"], _INDEX["certified_on"]
 
 
-def _staging_row(insurer_number: str, line: int, record: tuple[object, ...]) -> tuple[object, ...]:
-    """One row in STAGING_COLUMNS order: line, closed flag, index, ciphertext, fields, digest."""
+def _staging_row(sealer: Sealer, line: int, record: tuple[object, ...]) -> tuple[object, ...]:
+    """One row in STAGING_COLUMNS order: line, closed flag, index, ciphertext, fields, digest.
+
+    The digest is shared with staff corrections (cases.services), so a corrected case differs
+    from the municipal file until the next import restores the source's truth."""
     number = str(record[0])
-    closed = 1 if (record[_INDEX["closure"]] or record[_INDEX["certified_on"]] is not None) else 0
+    closed = 1 if (record[_CLOSURE] or record[_CERTIFIED] is not None) else 0
     return (
         line,
         closed,
-        insured_index(insurer_number, number),
-        encrypt_insured(insurer_number, number),
-        *(record[i] for i in _RECORD_POSITIONS),
-        _digest(record),
+        sealer.index(number),
+        sealer.encrypt(number),
+        *[record[i] for i in _RECORD_POSITIONS],
+        content_digest(record),
     )
 
 
@@ -93,22 +90,55 @@ def cases_import(
     dry_run: bool = False,
     today: date | None = None,
 ) -> ImportOutcome:
-    """Imports a CSV file (bytes as uploaded): decoded strictly, then as :func:`cases_import_rows`."""
+    """Imports a CSV file held in memory (an upload): see :func:`cases_import_stream`."""
+    return cases_import_stream(
+        actor=actor,
+        actor_label=actor_label,
+        insurer=insurer,
+        stream=io.BytesIO(data),
+        file_name=file_name,
+        channel=channel,
+        dry_run=dry_run,
+        today=today,
+    )
+
+
+def cases_import_stream(
+    *,
+    actor: User | None,
+    actor_label: str,
+    insurer: Insurer,
+    stream: BinaryIO,
+    file_name: str,
+    channel: ImportRun.Channel,
+    dry_run: bool = False,
+    today: date | None = None,
+) -> ImportOutcome:
+    """Imports a CSV file from a seekable byte stream without holding it in memory.
+
+    One pass finds the encoding (strict UTF-8, then strict CP932) and the file's SHA-256;
+    a second pass decodes, parses and stages row by row.
+    """
+    failure: CsvDecodeError | None = None
+    try:
+        encoding, digest = detect_encoding(stream)
+    except CsvDecodeError as exc:
+        failure, encoding = exc, ""
+        stream.seek(0)
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()  # type: ignore[arg-type]  # BinaryIO lacks readinto in typeshed; real streams have it
 
     def rows(outcome: ImportOutcome) -> Iterator[tuple[int, list[str]]]:
-        try:
-            decoded = decode_csv_bytes(data)
-        except CsvDecodeError as exc:
-            _reject(outcome, [_file_problem(str(exc))])
-        outcome.run.encoding = decoded.encoding
-        return iter_csv_rows(decoded.text)
+        if failure is not None:
+            _reject(outcome, [_file_problem(str(failure))])
+        outcome.run.encoding = encoding
+        return iter_csv_rows_stream(stream, encoding)
 
     return _import(
         actor=actor,
         actor_label=actor_label,
         insurer=insurer,
         file_name=file_name,
-        file_sha256=hashlib.sha256(data).hexdigest(),
+        file_sha256=digest,
         channel=channel,
         dry_run=dry_run,
         today=today,
@@ -227,7 +257,7 @@ def _stage(
     """Streams valid rows into staging; once a problem is found, only collects problems."""
     problems: list[RowProblem] = []
     problem_count = 0
-    number = outcome.run.insurer.number
+    sealer = Sealer(outcome.run.insurer.number)
     for line, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines between records are harmless
@@ -237,7 +267,7 @@ def _stage(
             if len(problems) < MAX_REPORTED_PROBLEMS:
                 problems.extend(found[: MAX_REPORTED_PROBLEMS - len(problems)])
         elif problem_count == 0:
-            staging.write(_staging_row(number, line, record))
+            staging.write(_staging_row(sealer, line, record))
     staging.close_input()
     outcome.warnings = parser.warnings
     if problem_count:

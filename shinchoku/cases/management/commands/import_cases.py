@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shinchoku.cases.importing.service import cases_import
+from shinchoku.cases.importing.service import cases_import_stream
 from shinchoku.cases.models import ImportRun
 from shinchoku.insurers.models import Insurer
 from shinchoku.lib.identifiers import IdentifierError, check_insurer_number
@@ -37,18 +37,20 @@ class Command(BaseCommand):
             raise CommandError(f"保険者番号 {number} の保険者は登録されていません。")
         path: Path = options["file"]
         try:
-            data = path.read_bytes()
+            stream = path.open("rb")
         except OSError as exc:
             raise CommandError(f"ファイルを読めません: {path}: {exc.strerror}") from exc
-        outcome = cases_import(
-            actor=None,
-            actor_label="manage.py import_cases",
-            insurer=insurer,
-            data=data,
-            file_name=path.name,
-            channel=ImportRun.Channel.COMMAND,
-            dry_run=options["dry_run"],
-        )
+        with stream:
+            # Streamed: a file of a million rows is never held in memory as a whole.
+            outcome = cases_import_stream(
+                actor=None,
+                actor_label="manage.py import_cases",
+                insurer=insurer,
+                stream=stream,
+                file_name=path.name,
+                channel=ImportRun.Channel.COMMAND,
+                dry_run=options["dry_run"],
+            )
         run = outcome.run
         for warning in outcome.warnings:
             self.stderr.write(f"注意: {warning}")
