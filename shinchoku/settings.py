@@ -434,6 +434,10 @@ DEFAULT_FROM_EMAIL = envconf.env_str("SHINCHOKU_FROM_EMAIL", "shinchoku@localhos
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploaded files do not count against DATA_UPLOAD_MAX_MEMORY_SIZE; past FILE_UPLOAD_MAX_MEMORY_SIZE
+# (Django's 2.5 MB) they are spooled to a temporary file. The import page refuses files larger
+# than this (and reads at most this much into memory); the reverse proxy should cap the body too.
+CASES_IMPORT_MAX_BYTES = envconf.env_int("SHINCHOKU_CASES_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -23,6 +23,7 @@ import enum
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -36,6 +37,7 @@ from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from fido2.cose import ES256
 from fido2.utils import sha256
 from fido2.webauthn import (
@@ -52,9 +54,13 @@ from shinchoku.accounts.middleware import ENROLMENT_VIEWS
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import Role
+from shinchoku.api.models import ApiClient
+from shinchoku.api.services import api_client_create
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
 from shinchoku.audit.services import audit_record
+from shinchoku.cases.importing.service import cases_import
+from shinchoku.cases.models import Case, ErasureRecord, ImportRun
 from tests.personas import Cast, make_user, signed_in_recently
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +103,7 @@ class Answer:
 OK = Answer(200)
 FORBIDDEN = Answer(403)
 NOT_FOUND = Answer(404)
+UNAUTHORIZED = Answer(401)
 NOT_ALLOWED = Answer(405)
 TO_LOGIN = Answer(302, "account_login", next_is_self=True)
 TO_ENROL = Answer(302, "web:enrol")
@@ -118,6 +125,10 @@ class World:
     event_a: AuditEvent  # an audit event of insurer A
     passkey_a: Authenticator  # a passkey of insurer A's staff member
     unenrolled: User  # insurer A's admin, signed in but without a second factor yet
+    api_client_a: ApiClient  # an API client of insurer A
+    run_a: ImportRun  # an import of insurer A
+    case_a: Case  # a case of insurer A
+    erasure_a: ErasureRecord  # an erasure record of insurer A
 
 
 def passkey_credential() -> dict[str, Any]:
@@ -145,7 +156,20 @@ def passkey_credential() -> dict[str, Any]:
 
 @pytest.fixture
 def world(cast: Cast) -> World:
+    run_a = cases_import(
+        actor=cast.a_staff,
+        actor_label=cast.a_staff.email,
+        insurer=cast.insurer_a,
+        data="被保険者番号,申請日,申請区分\r\n4310000001,R7.04.01,新規\r\n".encode("cp932"),
+        file_name="cases.csv",
+        channel=ImportRun.Channel.UPLOAD,
+    ).run
     return World(
+        run_a=run_a,
+        case_a=Case.objects.get(insurer=cast.insurer_a),
+        erasure_a=ErasureRecord.objects.create(
+            insurer=cast.insurer_a, job="purge_expired", ran_at=timezone.now(), deleted_count=1, keys_digest="0" * 64
+        ),
         cast=cast,
         event_a=audit_record(event_type=EventType.AUTH_LOGIN_SUCCEEDED, actor=cast.a_staff),
         passkey_a=Authenticator.objects.create(
@@ -156,6 +180,13 @@ def world(cast: Cast) -> World:
         unenrolled=make_user(
             "unenrolled-a-admin@test.example", Role.INSURER_ADMIN, insurer=cast.insurer_a, second_factor=False
         ),
+        api_client_a=api_client_create(
+            actor=cast.a_admin,
+            insurer=cast.insurer_a,
+            name="認定支援システム",
+            expires_at=timezone.now() + timedelta(days=30),
+            allowed_ips=[],
+        )[0],
     )
 
 
@@ -378,6 +409,68 @@ ROUTES: dict[str, Route] = {
         not_found=frozenset({"b_admin", "b_staff"}),
     ),
     "ops:healthz": Route(Access.PUBLIC),
+    # -- case data of the insurer ---------------------------------------------------------------
+    "cases:case_search": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_staff", "b_staff"})
+    ),
+    "cases:case_detail": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"case_id": w.case_a.pk},
+        allowed=frozenset({"a_staff"}),
+        not_found=frozenset({"b_staff"}),
+    ),
+    "cases:case_correct": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        kwargs=lambda w: {"case_id": w.case_a.pk},
+        allowed=frozenset({"a_staff"}),
+        not_found=frozenset({"b_staff"}),
+    ),
+    "cases:import_upload": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_staff", "b_staff"})
+    ),
+    "cases:import_list": Route(
+        Access.PERMISSION,
+        allowed=frozenset({"a_staff", "a_admin", "a_operator", "b_staff", "b_admin", "b_operator"}),
+    ),
+    "cases:import_detail": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"run_id": w.run_a.pk},
+        allowed=frozenset({"a_staff", "a_admin", "a_operator"}),
+        not_found=frozenset({"b_staff", "b_admin", "b_operator"}),
+    ),
+    "cases:erasure_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "a_auditor", "b_admin", "b_auditor"})),
+    "cases:erasure_detail": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"record_id": w.erasure_a.pk},
+        allowed=frozenset({"a_admin", "a_auditor"}),
+        not_found=frozenset({"b_admin", "b_auditor"}),
+    ),
+    # -- API clients (insurer admins) and the import API ----------------------------------------
+    "api:client_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
+    "api:client_create": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
+    ),
+    "api:client_revoke": Route(
+        Access.PERMISSION,
+        ok={"POST": to("api:client_list")},
+        kwargs=lambda w: {"client_id": w.api_client_a.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin"}),
+    ),
+    # Bearer tokens only: a session is no credential, so everyone without a token gets 401 (a
+    # signed-in person without a second factor is still sent to enrolment first, as everywhere).
+    "api:v1:cases_batch": Route(Access.PUBLIC, ok={"POST": UNAUTHORIZED}),
+    "api:v1:cases_csv": Route(Access.PUBLIC, ok={"POST": UNAUTHORIZED}),
+    "api:v1:import_status": Route(Access.PUBLIC, ok={"GET": UNAUTHORIZED}, kwargs=lambda w: {"import_id": 1}),
+    "api:v1:openapi-json": Route(Access.PUBLIC),
+    "api:v1:api-root": Route(
+        Access.PUBLIC,
+        ok={"GET": NOT_FOUND},
+        other_methods=answering(
+            NOT_FOUND, "ninja's root view (docs page disabled) answers 404 whatever the method", "POST", "PUT", "DELETE"
+        ),
+    ),
     "ops:status": Route(Access.PERMISSION, allowed=frozenset({"a_operator", "b_operator"})),
     # -- allauth, under /accounts/ ---------------------------------------------------------------
     "account_login": Route(Access.PUBLIC, also_serves=GET_AND_POST_FORM, signed_in=TO_HOME),

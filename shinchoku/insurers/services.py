@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
-from shinchoku.insurers.models import Insurer
+from shinchoku.insurers.models import (
+    RETENTION_AFTER_APPLICATION_BOUNDS,
+    RETENTION_AFTER_CLOSURE_BOUNDS,
+    Insurer,
+)
 from shinchoku.lib.identifiers import check_insurer_number
 
 if TYPE_CHECKING:
@@ -56,6 +61,71 @@ def insurer_update(
     insurer.is_active = is_active
     insurer.full_clean()
     insurer.save(update_fields=["name", "is_active"])
+    audit_record(
+        event_type=EventType.INSURERS_INSURER_UPDATED,
+        actor=actor,
+        request=request,
+        insurer=insurer,
+        target=insurer,
+        details={"changed": changed},
+    )
+    return insurer
+
+
+def _check_days(errors: dict[str, str], field: str, label: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    # bool is an int subclass; True days is a programming error, not a policy.
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors[field] = f"{label}は{low}日から{high}日までの整数で指定してください。"
+
+
+@transaction.atomic
+def insurer_set_retention(
+    *,
+    actor: User | None,
+    insurer: Insurer,
+    after_closure: int,
+    after_application: int,
+    care_level_enabled: bool,
+    request: HttpRequest | None = None,
+) -> Insurer:
+    """Sets the insurer's retention periods (DESIGN §3, T9) and whether it keeps 要介護度.
+
+    The bounds keep a mistyped value from either erasing cases still in use or keeping them for
+    years; a value outside them raises ``ValidationError`` (Japanese, per field) and changes
+    nothing. A shorter period takes effect at the next run of ``purge_expired``.
+    """
+    errors: dict[str, str] = {}
+    _check_days(
+        errors,
+        "retention_days_after_closure",
+        "決定・取下げ後の保存日数",
+        after_closure,
+        RETENTION_AFTER_CLOSURE_BOUNDS,
+    )
+    _check_days(
+        errors,
+        "retention_days_after_application",
+        "申請日からの最長保存日数",
+        after_application,
+        RETENTION_AFTER_APPLICATION_BOUNDS,
+    )
+    if errors:
+        raise ValidationError(errors)
+    wanted: dict[str, int | bool] = {
+        "retention_days_after_closure": after_closure,
+        "retention_days_after_application": after_application,
+        "care_level_enabled": care_level_enabled,
+    }
+    changed = {
+        field: [getattr(insurer, field), value] for field, value in wanted.items() if getattr(insurer, field) != value
+    }
+    if not changed:
+        return insurer
+    for field, value in wanted.items():
+        setattr(insurer, field, value)
+    insurer.full_clean()  # the model's own validators hold the same bounds
+    insurer.save(update_fields=list(changed))
     audit_record(
         event_type=EventType.INSURERS_INSURER_UPDATED,
         actor=actor,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from shinchoku.accounts.permissions import Permission
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: StrOrPromise
     url_name: str
     permission: Permission | None
 
@@ -22,14 +26,19 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("ホーム", "web:home", None),
-    NavItem("事業所", "offices:approval_list", Permission.OFFICES_OFFICE_READ),
-    NavItem("職員の管理", "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
-    NavItem("職員の管理", "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
-    NavItem("監査証跡", "audit:event_list", Permission.AUDIT_TRAIL_READ),
-    NavItem("稼働状況", "ops:status", Permission.OPS_HEALTH_READ),
-    NavItem("保険者の管理", "admin:index", Permission.INSURERS_INSURER_MANAGE),
-    NavItem("アカウントとセキュリティ", "accounts:security", None),
+    NavItem(_("ホーム"), "web:home", None),
+    NavItem(_("認定申請の検索"), "cases:case_search", Permission.CASES_CASE_READ),
+    NavItem(_("取込"), "cases:import_upload", Permission.CASES_IMPORT_RUN),
+    NavItem(_("取込履歴"), "cases:import_list", Permission.CASES_IMPORT_HISTORY_READ),
+    NavItem(_("事業所"), "offices:approval_list", Permission.OFFICES_OFFICE_READ),
+    NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
+    NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
+    NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),
+    NavItem(_("消去記録"), "cases:erasure_list", Permission.CASES_ERASURE_READ),
+    NavItem(_("稼働状況"), "ops:status", Permission.OPS_HEALTH_READ),
+    NavItem(_("保険者の管理"), "admin:index", Permission.INSURERS_INSURER_MANAGE),
+    NavItem(_("API連携"), "api:client_list", Permission.API_CLIENT_MANAGE),
+    NavItem(_("アカウントとセキュリティ"), "accounts:security", None),
 )
 
 
