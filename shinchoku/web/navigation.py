@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shinchoku.accounts.permissions import Permission
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise  # translated when rendered
     url_name: str
     permission: Permission | None
 
@@ -22,14 +25,14 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("ホーム", "web:home", None),
-    NavItem("事業所", "offices:approval_list", Permission.OFFICES_OFFICE_READ),
-    NavItem("職員の管理", "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
-    NavItem("職員の管理", "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
-    NavItem("監査証跡", "audit:event_list", Permission.AUDIT_TRAIL_READ),
-    NavItem("稼働状況", "ops:status", Permission.OPS_HEALTH_READ),
-    NavItem("保険者の管理", "admin:index", Permission.INSURERS_INSURER_MANAGE),
-    NavItem("アカウントとセキュリティ", "accounts:security", None),
+    NavItem(_("ホーム"), "web:home", None),
+    NavItem(pgettext_lazy("plural", "事業所"), "offices:approval_list", Permission.OFFICES_OFFICE_READ),
+    NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
+    NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
+    NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),
+    NavItem(_("稼働状況"), "ops:status", Permission.OPS_HEALTH_READ),
+    NavItem(_("保険者の管理"), "admin:index", Permission.INSURERS_INSURER_MANAGE),
+    NavItem(_("アカウントとセキュリティ"), "accounts:security", None),
 )
 
 

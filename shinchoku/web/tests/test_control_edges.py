@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.test import Client, override_settings
@@ -28,7 +30,7 @@ def test_the_https_redirect_is_not_cached_but_healthz_answers_over_plain_http(cl
 def test_the_session_timeout_redirect_is_not_cached(cast: Cast, sign_in: object) -> None:
     client = sign_in(cast.a_staff)  # type: ignore[operator]
     client.get(reverse("web:home"))
-    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=31), tick=False):
+    with time_machine.travel(timezone.now() + timedelta(minutes=31), tick=False):
         response = client.get(reverse("web:home"))
     assert response.status_code == 302
     assert response["Cache-Control"] == "no-store"
