@@ -12,6 +12,7 @@ class EventType(models.TextChoices):
     ACCOUNTS_USER_DISABLED = "accounts:user:disabled", _("利用者の無効化")
     ACCOUNTS_USER_ENABLED = "accounts:user:enabled", _("利用者の再有効化")
     ACCOUNTS_USER_UPDATED = "accounts:user:updated", _("利用者情報の変更")
+    AUDIT_TRAIL_SEALED = "audit:trail:sealed", _("監査証跡の封印")
     AUDIT_TRAIL_VERIFIED = "audit:trail:verified", _("監査証跡の検証")
     AUTH_LOCKOUT_TRIGGERED = "auth:lockout:triggered", _("アカウントのロック")
     AUTH_LOGIN_FAILED = "auth:login:failed", _("ログイン失敗")
