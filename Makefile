@@ -23,20 +23,22 @@ uv: ## Install uv if missing (from PyPI, with the machine's Python)
 install: uv ## Install Python dependencies from uv.lock
 	@$(UV) sync --locked --quiet
 
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends
+
+.PHONY: gettext
+gettext: ## Install Debian gettext when missing (compiles the translation catalogues)
+	@command -v msgfmt >/dev/null 2>&1 || { echo "installing: gettext"; $(APT_INSTALL) gettext >/dev/null; }
+
 .PHONY: system-deps
-system-deps: ## Install Debian chromium, Noto CJK fonts and gettext when missing (needs root)
+system-deps: gettext ## Also install Debian chromium and Noto CJK fonts when missing (browser tests)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
-	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT_INSTALL) $$missing >/dev/null; fi
 
 .PHONY: messages
-messages: ## Compile translation catalogues (locale/*/LC_MESSAGES/*.mo)
+messages: gettext ## Compile translation catalogues (locale/*/LC_MESSAGES/*.mo)
 	@$(PY) manage.py compilemessages --ignore=.venv -v0
 
 .PHONY: demo

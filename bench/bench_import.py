@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from bench.common import (  # noqa: E402
+from bench.common import (
     OUT,
     django_env,
     drop_database,
@@ -36,6 +35,7 @@ from bench.common import (  # noqa: E402
     run_measured,
     write_section,
 )
+from shinchoku.lib.synthetic import generate_cases, write_csv
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 INSURER = "431007"
@@ -55,8 +55,6 @@ def generate(path: Path) -> float:
     if path.exists():
         return 0.0
     started = time.perf_counter()
-    from shinchoku.lib.synthetic import generate_cases, write_csv
-
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as out:
         write_csv(
@@ -75,7 +73,11 @@ def main() -> None:
     csv_path = OUT / f"cases_{ROWS}_cp932_wareki.csv"
     generated = generate(csv_path)
     size_mib = csv_path.stat().st_size / 2**20
-    print(f"file: {csv_path.name} ({size_mib:.0f} MiB, generated in {generated:.1f} s)" if generated else f"file: {csv_path.name} ({size_mib:.0f} MiB, cached)")
+    print(
+        f"file: {csv_path.name} ({size_mib:.0f} MiB, generated in {generated:.1f} s)"
+        if generated
+        else f"file: {csv_path.name} ({size_mib:.0f} MiB, cached)"
+    )
 
     recreate_database(DATABASE)
     url = pg_url(DATABASE)
@@ -83,10 +85,21 @@ def main() -> None:
         env = django_env(url, Path(var_dir))
         try:
             manage(["migrate", "--noinput", "-v0"], env)
-            manage(["shell", "-c", f"from shinchoku.insurers.services import insurer_create; insurer_create(actor=None, number='{INSURER}', name='熊本市')"], env)
-            first = run_measured([sys.executable, "manage.py", "import_cases", "--insurer", INSURER, str(csv_path)], env)
+            manage(
+                [
+                    "shell",
+                    "-c",
+                    f"from shinchoku.insurers.services import insurer_create; insurer_create(actor=None, number='{INSURER}', name='熊本市')",
+                ],
+                env,
+            )
+            first = run_measured(
+                [sys.executable, "manage.py", "import_cases", "--insurer", INSURER, str(csv_path)], env
+            )
             print(f"import: {first.seconds:.1f} s, peak {first.max_rss_mib:.0f} MiB — {first.stdout}")
-            again = run_measured([sys.executable, "manage.py", "import_cases", "--insurer", INSURER, str(csv_path)], env)
+            again = run_measured(
+                [sys.executable, "manage.py", "import_cases", "--insurer", INSURER, str(csv_path)], env
+            )
             print(f"re-import (unchanged): {again.seconds:.1f} s, peak {again.max_rss_mib:.0f} MiB — {again.stdout}")
 
             normalised = Path(var_dir) / "normalised.copy"
@@ -97,7 +110,15 @@ def main() -> None:
                 count = conn.execute("SELECT count(*) FROM cases_case").fetchone()
                 conn.execute("TRUNCATE cases_case")
                 conn.commit()
-            psql = ["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", f"\\copy cases_case ({CASE_COLUMNS}) FROM '{normalised}'"]
+            psql = [
+                "psql",
+                url,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-c",
+                f"\\copy cases_case ({CASE_COLUMNS}) FROM '{normalised}'",
+            ]
             baseline = run_measured(psql, env)
             rows = count[0] if count else 0
             print(f"COPY of the same {rows} normalised rows: {baseline.seconds:.1f} s")

@@ -19,6 +19,7 @@ from typing import Any
 import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from shinchoku.lib import envconf
 from shinchoku.lib.crypto import (
@@ -325,7 +326,7 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[介護認定 進捗照会] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = _("[介護認定 進捗照会] ")
 # Per-account lockout of passwords is axes' job (below). allauth adds a per-IP cap on failed
 # logins (password spraying across many accounts from one address), and its "login_failed"
 # limit, which our adapter no longer applies to passwords, caps second-factor codes per user:
@@ -465,7 +466,7 @@ LOGGING: dict[str, Any] = {
 # ---------------------------------------------------------------------------------------------
 # shinchoku's own
 # ---------------------------------------------------------------------------------------------
-SERVICE_NAME = "介護認定 進捗照会サービス"
+SERVICE_NAME = _("介護認定 進捗照会サービス")
 # Audit events spread over this many hash chains per tenant so that concurrent writers of one
 # insurer rarely wait on the same chain head (docs/architecture.md, "Audit trail").
 AUDIT_CHAIN_STRIPES = envconf.env_int("SHINCHOKU_AUDIT_CHAIN_STRIPES", 8, minimum=1, maximum=64)

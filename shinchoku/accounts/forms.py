@@ -6,13 +6,14 @@ from typing import Any
 from allauth.mfa.base import forms as allauth_base_forms
 from allauth.mfa.totp import forms as allauth_totp_forms
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class DisableUserForm(forms.Form):
     reason = forms.CharField(
-        label="無効化の理由",
+        label=_("無効化の理由"),
         max_length=200,
-        help_text="例: 退職、異動、長期休職。監査証跡に記録されます。",
+        help_text=_("例: 退職、異動、長期休職。監査証跡に記録されます。"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import ngettext
 
 from shinchoku.accounts.adapters import has_second_factor
 from shinchoku.audit.events import EventType
@@ -63,12 +64,18 @@ class SessionPolicyMiddleware:
         logout(request)
         if reason == "idle":
             minutes = int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60)
-            text = f"{minutes}分間操作がなかったため、安全のためログアウトしました。もう一度ログインしてください。"
+            text = ngettext(
+                "%(minutes)d分間操作がなかったため、安全のためログアウトしました。もう一度ログインしてください。",
+                "%(minutes)d分間操作がなかったため、安全のためログアウトしました。もう一度ログインしてください。",
+                minutes,
+            ) % {"minutes": minutes}
         else:
             hours = int(settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds() // 3600)
-            text = (
-                f"ログインから{hours}時間が経過したため、安全のためログアウトしました。もう一度ログインしてください。"
-            )
+            text = ngettext(
+                "ログインから%(hours)d時間が経過したため、安全のためログアウトしました。もう一度ログインしてください。",
+                "ログインから%(hours)d時間が経過したため、安全のためログアウトしました。もう一度ログインしてください。",
+                hours,
+            ) % {"hours": hours}
         messages.warning(request, text)
         if request.method == "GET":
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)

@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import INSURER_ROLES, OFFICE_ROLES, Role, permissions_for
@@ -28,12 +30,12 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser):
     """A personal account (no shared IDs) belonging to exactly one insurer or one office."""
 
-    email = models.EmailField("メールアドレス(ログインID)", unique=True)
-    display_name = models.CharField("氏名", max_length=100)
-    role = models.CharField("役割", max_length=20, choices=Role.choices)
+    email = models.EmailField(_("メールアドレス(ログインID)"), unique=True)
+    display_name = models.CharField(_("氏名"), max_length=100)
+    role = models.CharField(_("役割"), max_length=20, choices=Role.choices)
     insurer = models.ForeignKey(
         Insurer,
-        verbose_name="所属保険者",
+        verbose_name=_("所属保険者"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -41,16 +43,16 @@ class User(AbstractBaseUser):
     )
     office = models.ForeignKey(
         CareOffice,
-        verbose_name="所属事業所",
+        verbose_name=_("所属事業所"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="users",
     )
-    is_active = models.BooleanField("有効", default=True)
-    date_joined = models.DateTimeField("登録日時", auto_now_add=True)
-    disabled_at = models.DateTimeField("無効化日時", null=True, blank=True)
-    disabled_reason = models.CharField("無効化の理由", max_length=200, blank=True)
+    is_active = models.BooleanField(_("有効"), default=True)
+    date_joined = models.DateTimeField(_("登録日時"), auto_now_add=True)
+    disabled_at = models.DateTimeField(_("無効化日時"), null=True, blank=True)
+    disabled_reason = models.CharField(_("無効化の理由"), max_length=200, blank=True)
 
     objects = UserManager()
 
@@ -59,8 +61,8 @@ class User(AbstractBaseUser):
     REQUIRED_FIELDS = ["display_name", "role"]
 
     class Meta:
-        verbose_name = "利用者"
-        verbose_name_plural = "利用者"
+        verbose_name = _("利用者")
+        verbose_name_plural = pgettext_lazy("plural", "利用者")
         ordering = ["email"]
         constraints = [
             models.CheckConstraint(

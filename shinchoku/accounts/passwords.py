@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import (
     CommonPasswordValidator as DjangoCommon,
 )
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Words every attacker tries against this particular service, on top of the insurer, office
 # and login ID of the person (normalised, compared case-insensitively).
@@ -54,23 +55,24 @@ class LengthValidator:
         length = len(password)
         if length < settings.PASSWORD_MIN_LENGTH:
             raise ValidationError(
-                "パスワードが短すぎます。%(min)d文字以上にしてください(いま%(length)d文字)。"
-                "覚えやすい言葉をいくつか並べた長い文が安全です。",
+                gettext(
+                    "パスワードが短すぎます。%(min)d文字以上にしてください(いま%(length)d文字)。"
+                    "覚えやすい言葉をいくつか並べた長い文が安全です。"
+                ),
                 code="password_too_short",
                 params={"min": settings.PASSWORD_MIN_LENGTH, "length": length},
             )
         if length > settings.PASSWORD_MAX_LENGTH:
             raise ValidationError(
-                "パスワードが長すぎます。%(max)d文字以内にしてください。",
+                gettext("パスワードが長すぎます。%(max)d文字以内にしてください。"),
                 code="password_too_long",
                 params={"max": settings.PASSWORD_MAX_LENGTH},
             )
 
     def get_help_text(self) -> str:
-        return (
-            f"{settings.PASSWORD_MIN_LENGTH}文字以上{settings.PASSWORD_MAX_LENGTH}文字以内。"
-            "記号や数字を混ぜる必要はありません。長い文(パスフレーズ)がおすすめです。"
-        )
+        return gettext(
+            "%(min)d文字以上%(max)d文字以内。記号や数字を混ぜる必要はありません。長い文(パスフレーズ)がおすすめです。"
+        ) % {"min": settings.PASSWORD_MIN_LENGTH, "max": settings.PASSWORD_MAX_LENGTH}
 
 
 @cache
@@ -86,12 +88,12 @@ class CommonPasswordValidator:
         folded = _fold(password)
         if folded in _common_passwords() or len(set(folded)) <= 2:
             raise ValidationError(
-                "よく使われているパスワード、または同じ文字の繰り返しです。推測されにくいものにしてください。",
+                gettext("よく使われているパスワード、または同じ文字の繰り返しです。推測されにくいものにしてください。"),
                 code="password_too_common",
             )
 
     def get_help_text(self) -> str:
-        return "よく使われているパスワードは使えません。"
+        return gettext("よく使われているパスワードは使えません。")
 
 
 class ContextWordsValidator:
@@ -115,10 +117,12 @@ class ContextWordsValidator:
         for word in self._context_words(user):
             if _is_meaningful(_fold(word)) and _fold(word) in folded:
                 raise ValidationError(
-                    "パスワードにサービス名・所属名・ログインIDなど推測されやすい語(%(word)s)が含まれています。",
+                    gettext(
+                        "パスワードにサービス名・所属名・ログインIDなど推測されやすい語(%(word)s)が含まれています。"
+                    ),
                     code="password_has_context_word",
                     params={"word": word},
                 )
 
     def get_help_text(self) -> str:
-        return "サービス名・所属する保険者や事業所の名前・ログインIDを含めないでください。"
+        return gettext("サービス名・所属する保険者や事業所の名前・ログインIDを含めないでください。")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from shinchoku.accounts.permissions import Permission
 
 
 class Role(models.TextChoices):
-    PLATFORM_ADMIN = "platform_admin", "基盤管理者"
-    INSURER_ADMIN = "insurer_admin", "保険者管理者"
-    INSURER_STAFF = "insurer_staff", "認定係職員"
-    AUDITOR = "auditor", "監査担当"
-    OPERATOR = "operator", "運用委託事業者"
-    OFFICE_ADMIN = "office_admin", "事業所管理者"
-    CARE_MANAGER = "care_manager", "ケアマネジャー"
+    PLATFORM_ADMIN = "platform_admin", _("基盤管理者")
+    INSURER_ADMIN = "insurer_admin", _("保険者管理者")
+    INSURER_STAFF = "insurer_staff", _("認定係職員")
+    AUDITOR = "auditor", _("監査担当")
+    OPERATOR = "operator", _("運用委託事業者")
+    OFFICE_ADMIN = "office_admin", _("事業所管理者")
+    CARE_MANAGER = "care_manager", _("ケアマネジャー")
 
 
 INSURER_ROLES = frozenset({Role.INSURER_ADMIN, Role.INSURER_STAFF, Role.AUDITOR, Role.OPERATOR})

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from shinchoku.accounts.models import User
 from shinchoku.accounts.roles import INSURER_ROLES, OFFICE_ROLES, Role
@@ -46,14 +47,14 @@ def user_create(
 ) -> User:
     """Creates a personal account in exactly one tenant (``actor`` None only for set-up commands)."""
     if role in INSURER_ROLES and (insurer is None or office is not None):
-        raise ValidationError("保険者の利用者には所属保険者が必要です。")
+        raise ValidationError(gettext("保険者の利用者には所属保険者が必要です。"))
     if role in OFFICE_ROLES and (office is None or insurer is not None):
-        raise ValidationError("事業所の利用者には所属事業所が必要です。")
+        raise ValidationError(gettext("事業所の利用者には所属事業所が必要です。"))
     if role == Role.PLATFORM_ADMIN and (insurer is not None or office is not None):
-        raise ValidationError("基盤管理者はどの保険者・事業所にも所属しません。")
+        raise ValidationError(gettext("基盤管理者はどの保険者・事業所にも所属しません。"))
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError("このメールアドレスは既に登録されています。")
+        raise ValidationError(gettext("このメールアドレスは既に登録されています。"))
     user = User(
         email=email,
         display_name=display_name,

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shinchoku.accounts import selectors, services
@@ -39,7 +40,15 @@ def security(request: HttpRequest) -> HttpResponse:
 @login_required
 def sessions_end_others(request: HttpRequest) -> HttpResponse:
     ended = services.sessions_end_others(actor=actor(request), request=request)
-    messages.success(request, f"ほかの端末のセッションを{ended}件終了しました。")
+    messages.success(
+        request,
+        ngettext(
+            "ほかの端末のセッションを%(count)d件終了しました。",
+            "ほかの端末のセッションを%(count)d件終了しました。",
+            ended,
+        )
+        % {"count": ended},
+    )
     return redirect("accounts:security")
 
 
@@ -58,7 +67,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     form = DisableUserForm(request.POST or None)
     if request.method == "POST":
         if subject.pk == me.pk:
-            messages.error(request, "自分自身のアカウントは無効化できません。")
+            messages.error(request, gettext("自分自身のアカウントは無効化できません。"))
         elif form.is_valid():
             services.user_disable(
                 actor=me,
@@ -68,7 +77,8 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"{subject.display_name} さんのアカウントを無効化し、すべてのセッションを終了しました。",
+                gettext("%(name)s さんのアカウントを無効化し、すべてのセッションを終了しました。")
+                % {"name": subject.display_name},
             )
             return redirect("accounts:user_detail", user_id=subject.pk)
     return render(request, "accounts/user_detail.html", {"subject": subject, "form": form})
@@ -80,7 +90,9 @@ def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     me = actor(request)
     subject = selectors.user_for_actor(me, user_id)
     services.user_enable(actor=me, user=subject, request=request)
-    messages.success(request, f"{subject.display_name} さんのアカウントを再び有効にしました。")
+    messages.success(
+        request, gettext("%(name)s さんのアカウントを再び有効にしました。") % {"name": subject.display_name}
+    )
     return redirect("accounts:user_detail", user_id=subject.pk)
 
 
@@ -94,7 +106,9 @@ def keep_last_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., 
             if target is not None and not get_mfa_adapter().can_delete_authenticator(target):
                 messages.error(
                     request,
-                    "最後の二要素認証は削除できません。先に認証アプリか別のパスキーを登録してから削除してください。",
+                    gettext(
+                        "最後の二要素認証は削除できません。先に認証アプリか別のパスキーを登録してから削除してください。"
+                    ),
                 )
                 return redirect("mfa_list_webauthn")
         return view(request, *args, **kwargs)

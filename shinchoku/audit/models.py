@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shinchoku.audit.events import EventType, Outcome
 from shinchoku.insurers.models import Insurer
@@ -29,34 +31,34 @@ class AuditChainHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    chain = models.CharField("チェーン", max_length=40)
-    seq = models.BigIntegerField("連番")
-    occurred_at = models.DateTimeField("日時", db_index=True)
-    event_type = models.CharField("種別", max_length=64, choices=EventType.choices)
-    outcome = models.CharField("結果", max_length=16, choices=Outcome.choices)
+    chain = models.CharField(_("チェーン"), max_length=40)
+    seq = models.BigIntegerField(_("連番"))
+    occurred_at = models.DateTimeField(_("日時"), db_index=True)
+    event_type = models.CharField(_("種別"), max_length=64, choices=EventType.choices)
+    outcome = models.CharField(_("結果"), max_length=16, choices=Outcome.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作者",
+        verbose_name=_("操作者"),
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
     # The login ID at the time, so the row still reads right after the account changes.
-    actor_label = models.CharField("操作者ID", max_length=254, blank=True)
+    actor_label = models.CharField(_("操作者ID"), max_length=254, blank=True)
     insurer = models.ForeignKey(Insurer, null=True, on_delete=models.PROTECT, related_name="+")
     office = models.ForeignKey(CareOffice, null=True, on_delete=models.PROTECT, related_name="+")
-    ip = models.GenericIPAddressField("IPアドレス", null=True)
-    user_agent = models.CharField("ブラウザー", max_length=300, blank=True)
-    target_type = models.CharField("対象の種類", max_length=40, blank=True)
-    target_id = models.CharField("対象", max_length=64, blank=True)
-    details = models.JSONField("詳細", default=dict)
+    ip = models.GenericIPAddressField(_("IPアドレス"), null=True)
+    user_agent = models.CharField(_("ブラウザー"), max_length=300, blank=True)
+    target_type = models.CharField(_("対象の種類"), max_length=40, blank=True)
+    target_id = models.CharField(_("対象"), max_length=64, blank=True)
+    details = models.JSONField(_("詳細"), default=dict)
     key_id = models.CharField(max_length=16)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
     class Meta:
-        verbose_name = "監査イベント"
-        verbose_name_plural = "監査イベント"
+        verbose_name = _("監査イベント")
+        verbose_name_plural = pgettext_lazy("plural", "監査イベント")
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq_unique")]
         indexes = [
             models.Index(fields=["insurer", "-occurred_at"], name="audit_insurer_time"),

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from shinchoku.accounts.permissions import Permission
@@ -60,11 +61,17 @@ def verify(request: HttpRequest) -> HttpResponse:
     if report.ok:
         messages.success(
             request,
-            f"監査証跡を検証しました。{report.chains}本のチェーン、{report.events}件すべて正常です。",
+            gettext("監査証跡を検証しました。%(chains)d本のチェーン、%(events)d件すべて正常です。")
+            % {"chains": report.chains, "events": report.events},
         )
     else:
         messages.error(
             request,
-            f"監査証跡に不整合が見つかりました({len(report.breaks)}件)。情報セキュリティ担当に報告してください。",
+            ngettext(
+                "監査証跡に不整合が見つかりました(%(count)d件)。情報セキュリティ担当に報告してください。",
+                "監査証跡に不整合が見つかりました(%(count)d件)。情報セキュリティ担当に報告してください。",
+                len(report.breaks),
+            )
+            % {"count": len(report.breaks)},
         )
     return render(request, "audit/verify_result.html", {"report": report})

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class InsurersConfig(AppConfig):
     name = "shinchoku.insurers"
-    verbose_name = "保険者"
+    verbose_name = pgettext_lazy("plural", "保険者")

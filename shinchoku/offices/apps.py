@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class OfficesConfig(AppConfig):
     name = "shinchoku.offices"
-    verbose_name = "事業所"
+    verbose_name = pgettext_lazy("plural", "事業所")

@@ -211,7 +211,7 @@ def seed_accounts() -> dict[str, dict[str, str]]:
             entry = {
                 "password": _passphrase(),
                 "totp_secret": generate_totp_secret(),
-                "role": account.role.label,
+                "role": str(account.role.label),
             }
             if user is None:
                 user = user_create(

@@ -9,12 +9,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class PlatformAdminSite(admin.AdminSite):
-    site_header = "介護認定 進捗照会サービス 基盤管理"
-    site_title = "基盤管理"
-    index_title = "保険者(テナント)の管理"
+    site_header = _("介護認定 進捗照会サービス 基盤管理")
+    site_title = _("基盤管理")
+    index_title = _("保険者(テナント)の管理")
 
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(getattr(request.user, "is_platform_admin", False))

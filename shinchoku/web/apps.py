@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
     name = "shinchoku.web"
-    verbose_name = "画面共通"
+    verbose_name = _("画面共通")

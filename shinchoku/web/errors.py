@@ -1,9 +1,11 @@
-"""Error pages in Japanese that say what happened and what to do, and nothing more."""
+"""Error pages in the visitor's language (Japanese by default) that say what happened and what to do,
+and nothing more."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.translation import get_language, gettext
 
 
 def _render(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -15,7 +17,9 @@ def _render(request: HttpRequest, status: int, title: str, message: str) -> Http
             request=request,
         )
     except Exception:  # noqa: BLE001 - an error page must never fail itself
-        body = f"<!doctype html><html lang=ja><title>{title}</title><h1>{title}</h1><p>{message}</p>"
+        body = (
+            f"<!doctype html><html lang={get_language() or 'ja'}><title>{title}</title><h1>{title}</h1><p>{message}</p>"
+        )
     return HttpResponse(body, status=status)
 
 
@@ -23,8 +27,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return _render(
         request,
         400,
-        "リクエストを処理できません",
-        "入力内容を確認して、もう一度お試しください。",
+        gettext("リクエストを処理できません"),
+        gettext("入力内容を確認して、もう一度お試しください。"),
     )
 
 
@@ -32,8 +36,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _render(
         request,
         403,
-        "この画面を利用する権限がありません",
-        "必要な場合は、所属の管理者にお問い合わせください。",
+        gettext("この画面を利用する権限がありません"),
+        gettext("必要な場合は、所属の管理者にお問い合わせください。"),
     )
 
 
@@ -41,8 +45,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return _render(
         request,
         404,
-        "ページが見つかりません",
-        "URLを確認するか、メニューから目的の画面を開いてください。",
+        gettext("ページが見つかりません"),
+        gettext("URLを確認するか、メニューから目的の画面を開いてください。"),
     )
 
 
@@ -50,8 +54,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         500,
-        "システムエラーが発生しました",
-        "時間をおいてもう一度お試しください。解決しない場合は管理者にご連絡ください。",
+        gettext("システムエラーが発生しました"),
+        gettext("時間をおいてもう一度お試しください。解決しない場合は管理者にご連絡ください。"),
     )
 
 
@@ -59,6 +63,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _render(
         request,
         403,
-        "画面の有効期限が切れました",
-        "安全のため、送信を受け付けませんでした。前の画面に戻り、ページを再読み込みしてからもう一度送信してください。",
+        gettext("画面の有効期限が切れました"),
+        gettext(
+            "安全のため、送信を受け付けませんでした。前の画面に戻り、ページを再読み込みしてからもう一度送信してください。"
+        ),
     )

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shinchoku.accounts.permissions import Permission
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: StrOrPromise
+    label: str | Promise  # translated when rendered
     url_name: str
     permission: Permission | None
 
@@ -30,7 +29,7 @@ NAV_ITEMS = (
     NavItem(_("認定申請の検索"), "cases:case_search", Permission.CASES_CASE_READ),
     NavItem(_("取込"), "cases:import_upload", Permission.CASES_IMPORT_RUN),
     NavItem(_("取込履歴"), "cases:import_list", Permission.CASES_IMPORT_HISTORY_READ),
-    NavItem(_("事業所"), "offices:approval_list", Permission.OFFICES_OFFICE_READ),
+    NavItem(pgettext_lazy("plural", "事業所"), "offices:approval_list", Permission.OFFICES_OFFICE_READ),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
     NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),

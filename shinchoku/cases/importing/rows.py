@@ -103,7 +103,10 @@ class RowProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.line}行目「{self.column}」{('(' + self.value + ')') if self.value else ''}: {self.reason}"
+        # Line 0 is a problem of the whole file (empty, undecodable): there is no line to name.
+        where = f"{self.line}行目" if self.line else ""
+        value = f"({self.value})" if self.value else ""
+        return f"{where}「{self.column}」{value}: {self.reason}"
 
 
 @lru_cache(maxsize=4096)

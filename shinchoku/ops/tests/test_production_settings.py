@@ -114,6 +114,11 @@ def test_production_refuses_to_start_with_debug_on(tmp_path: Path) -> None:
     assert "SHINCHOKU_DEBUG is on" in said
 
 
+def test_production_refuses_to_start_with_the_account_lockout_off(tmp_path: Path) -> None:
+    said = _refused(tmp_path, {**_production_env(tmp_path), "SHINCHOKU_AXES_ENABLED": "off"})
+    assert "SHINCHOKU_AXES_ENABLED is off" in said
+
+
 def test_production_refuses_to_start_with_https_off(tmp_path: Path) -> None:
     said = _refused(tmp_path, {**_production_env(tmp_path), "SHINCHOKU_HTTPS": "off"})
     assert REFUSAL in said
