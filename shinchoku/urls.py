@@ -81,6 +81,7 @@ urlpatterns = [
     path("", include("shinchoku.ops.urls")),
     path("", include("shinchoku.cases.urls")),
     path("", include("shinchoku.api.urls")),
+    path("", include("shinchoku.insurers.urls")),
     path("accounts/", include(_allauth_patterns(allauth.urls.urlpatterns))),
     path("admin/", admin_site.urls),
 ]

@@ -60,7 +60,8 @@ from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
 from shinchoku.audit.services import audit_record
 from shinchoku.cases.importing.service import cases_import
-from shinchoku.cases.models import Case, ErasureRecord, ImportRun
+from shinchoku.cases.models import Case, ColumnMapping, ErasureRecord, ImportRun
+from shinchoku.cases.services import column_mapping_add
 from tests.personas import Cast, make_user, signed_in_recently
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +130,7 @@ class World:
     run_a: ImportRun  # an import of insurer A
     case_a: Case  # a case of insurer A
     erasure_a: ErasureRecord  # an erasure record of insurer A
+    column_mapping_a: ColumnMapping  # a header alias of insurer A
 
 
 def passkey_credential() -> dict[str, Any]:
@@ -187,6 +189,9 @@ def world(cast: Cast) -> World:
             expires_at=timezone.now() + timedelta(days=30),
             allowed_ips=[],
         )[0],
+        column_mapping_a=column_mapping_add(
+            actor=cast.a_admin, insurer=cast.insurer_a, field="survey_done_on", header="訪問調査日"
+        ),
     )
 
 
@@ -455,6 +460,20 @@ ROUTES: dict[str, Route] = {
         Access.PERMISSION,
         ok={"POST": to("api:client_list")},
         kwargs=lambda w: {"client_id": w.api_client_a.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin"}),
+    ),
+    # -- the insurer's settings (insurer admins) ---------------------------------------------------
+    "insurers:settings": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
+    ),
+    "insurers:column_mappings": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
+    ),
+    "insurers:column_mapping_delete": Route(
+        Access.PERMISSION,
+        ok={"POST": to("insurers:column_mappings")},
+        kwargs=lambda w: {"mapping_id": w.column_mapping_a.pk},
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin"}),
     ),

@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.AUDIT_TRAIL_READ,
             P.CASES_ERASURE_READ,
             P.CASES_IMPORT_HISTORY_READ,
+            P.INSURERS_POLICY_MANAGE,
             P.OFFICES_APPROVAL_DECIDE,
             P.OFFICES_OFFICE_READ,
         }

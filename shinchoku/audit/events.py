@@ -30,6 +30,8 @@ class EventType(models.TextChoices):
     CASES_CASE_CORRECTED = "cases:case:corrected", _("認定申請の訂正")
     CASES_CASE_SEARCHED = "cases:case:searched", _("認定申請の検索")
     CASES_CASE_VIEWED = "cases:case:viewed", _("認定申請の閲覧")
+    CASES_COLUMN_MAPPING_ADDED = "cases:column_mapping:added", _("列名の対応の追加")
+    CASES_COLUMN_MAPPING_REMOVED = "cases:column_mapping:removed", _("列名の対応の削除")
     CASES_ERASURE_RECORDED = "cases:erasure:recorded", _("保存期間経過データの消去")
     CASES_IMPORT_CHECKED = "cases:import:checked", _("取込ファイルの検証(取込なし)")
     CASES_IMPORT_COMPLETED = "cases:import:completed", _("認定データの取込")

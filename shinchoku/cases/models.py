@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shinchoku.cases.codes import ApplicationKind, CareLevel, Closure, Source
 from shinchoku.insurers.models import Insurer
@@ -37,37 +39,37 @@ class ImportRun(models.Model):
     """One file or batch offered for import: who, what, when, and what came of it."""
 
     class Status(models.TextChoices):
-        SUCCEEDED = "succeeded", "取込完了"
-        REJECTED = "rejected", "エラーのため取込なし"
-        DRY_RUN = "dry_run", "検証のみ(取込なし)"
+        SUCCEEDED = "succeeded", _("取込完了")
+        REJECTED = "rejected", _("エラーのため取込なし")
+        DRY_RUN = "dry_run", _("検証のみ(取込なし)")
 
     class Channel(models.TextChoices):
-        UPLOAD = "upload", "画面からのアップロード"
-        COMMAND = "command", "管理コマンド"
+        UPLOAD = "upload", _("画面からのアップロード")
+        COMMAND = "command", _("管理コマンド")
         API = "api", "API"
 
     insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="import_runs")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor_label = models.CharField("実行者", max_length=254)
-    channel = models.CharField("経路", max_length=16, choices=Channel.choices)
-    file_name = models.CharField("ファイル名", max_length=255, blank=True)
-    file_sha256 = models.CharField("ファイルのSHA-256", max_length=64, blank=True)
-    encoding = models.CharField("文字コード", max_length=16, blank=True)
-    status = models.CharField("結果", max_length=16, choices=Status.choices)
-    rows = models.PositiveIntegerField("行数", default=0)
-    created = models.PositiveIntegerField("新規", default=0)
-    updated = models.PositiveIntegerField("更新", default=0)
-    unchanged = models.PositiveIntegerField("変更なし", default=0)
-    closed = models.PositiveIntegerField("完了・取下げ", default=0)
-    error_count = models.PositiveIntegerField("エラー数", default=0)
-    started_at = models.DateTimeField("開始")
-    finished_at = models.DateTimeField("終了")
+    actor_label = models.CharField(_("実行者"), max_length=254)
+    channel = models.CharField(_("経路"), max_length=16, choices=Channel.choices)
+    file_name = models.CharField(_("ファイル名"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("ファイルのSHA-256"), max_length=64, blank=True)
+    encoding = models.CharField(_("文字コード"), max_length=16, blank=True)
+    status = models.CharField(_("結果"), max_length=16, choices=Status.choices)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    created = models.PositiveIntegerField(_("新規"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("変更なし"), default=0)
+    closed = models.PositiveIntegerField(_("完了・取下げ"), default=0)
+    error_count = models.PositiveIntegerField(_("エラー数"), default=0)
+    started_at = models.DateTimeField(_("開始"))
+    finished_at = models.DateTimeField(_("終了"))
 
     class Meta:
-        verbose_name = "取込履歴"
-        verbose_name_plural = "取込履歴"
+        verbose_name = _("取込履歴")
+        verbose_name_plural = pgettext_lazy("plural", "取込履歴")
         indexes = [models.Index(fields=["insurer", "-started_at"], name="import_run_insurer_time")]
 
     def __str__(self) -> str:
@@ -78,36 +80,36 @@ class Case(models.Model):
     insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="cases")
     insured_index = models.CharField(max_length=64)
     insured_number_enc = models.TextField()
-    applied_on = models.DateField("申請日")
-    application_kind = models.CharField("申請区分", max_length=1, choices=ApplicationKind.choices)
+    applied_on = models.DateField(_("申請日"))
+    application_kind = models.CharField(_("申請区分"), max_length=1, choices=ApplicationKind.choices)
 
-    survey_requested_on = models.DateField("認定調査 依頼日", null=True, blank=True)
-    survey_scheduled_on = models.DateField("認定調査 予定日", null=True, blank=True)
-    survey_done_on = models.DateField("認定調査 実施日", null=True, blank=True)
-    opinion_requested_on = models.DateField("主治医意見書 依頼日", null=True, blank=True)
-    opinion_received_on = models.DateField("主治医意見書 受領日", null=True, blank=True)
-    primary_judged_on = models.DateField("一次判定日", null=True, blank=True)
-    committee_scheduled_on = models.DateField("介護認定審査会 予定日", null=True, blank=True)
-    committee_held_on = models.DateField("介護認定審査会 開催日", null=True, blank=True)
-    certified_on = models.DateField("認定日(二次判定)", null=True, blank=True)
-    result_sent_on = models.DateField("結果通知 発送日", null=True, blank=True)
-    closure = models.CharField("取下げ・却下", max_length=16, choices=Closure.choices, blank=True)
-    closed_on = models.DateField("取下げ・却下日", null=True, blank=True)
-    extension_notified_on = models.DateField("延期通知日", null=True, blank=True)
-    extension_reason = models.CharField("延期理由", max_length=200, blank=True)
-    extension_expected_on = models.DateField("延期見込日", null=True, blank=True)
-    office_number = models.CharField("居宅介護支援事業所番号", max_length=10, blank=True)
-    care_level = models.CharField("要介護度", max_length=2, choices=CareLevel.choices, blank=True)
+    survey_requested_on = models.DateField(_("認定調査 依頼日"), null=True, blank=True)
+    survey_scheduled_on = models.DateField(_("認定調査 予定日"), null=True, blank=True)
+    survey_done_on = models.DateField(_("認定調査 実施日"), null=True, blank=True)
+    opinion_requested_on = models.DateField(_("主治医意見書 依頼日"), null=True, blank=True)
+    opinion_received_on = models.DateField(_("主治医意見書 受領日"), null=True, blank=True)
+    primary_judged_on = models.DateField(_("一次判定日"), null=True, blank=True)
+    committee_scheduled_on = models.DateField(_("介護認定審査会 予定日"), null=True, blank=True)
+    committee_held_on = models.DateField(_("介護認定審査会 開催日"), null=True, blank=True)
+    certified_on = models.DateField(_("認定日(二次判定)"), null=True, blank=True)
+    result_sent_on = models.DateField(_("結果通知 発送日"), null=True, blank=True)
+    closure = models.CharField(_("取下げ・却下"), max_length=16, choices=Closure.choices, blank=True)
+    closed_on = models.DateField(_("取下げ・却下日"), null=True, blank=True)
+    extension_notified_on = models.DateField(_("延期通知日"), null=True, blank=True)
+    extension_reason = models.CharField(_("延期理由"), max_length=200, blank=True)
+    extension_expected_on = models.DateField(_("延期見込日"), null=True, blank=True)
+    office_number = models.CharField(_("居宅介護支援事業所番号"), max_length=10, blank=True)
+    care_level = models.CharField(_("要介護度"), max_length=2, choices=CareLevel.choices, blank=True)
 
     content_digest = models.CharField(max_length=64)
-    source = models.CharField("更新元", max_length=16, choices=Source.choices)
+    source = models.CharField(_("更新元"), max_length=16, choices=Source.choices)
     last_import = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField("登録日時", auto_now_add=True)
-    updated_at = models.DateTimeField("最終更新日時")
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("最終更新日時"))
 
     class Meta:
-        verbose_name = "認定申請"
-        verbose_name_plural = "認定申請"
+        verbose_name = _("認定申請")
+        verbose_name_plural = pgettext_lazy("plural", "認定申請")
         constraints = [
             models.UniqueConstraint(
                 fields=["insurer", "insured_index", "applied_on", "application_kind"], name="case_natural_key"
@@ -133,12 +135,12 @@ class ColumnMapping(models.Model):
     """Extra header names one insurer's system uses for a field (on top of the built-in aliases)."""
 
     insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="column_mappings")
-    field = models.CharField("項目", max_length=40)
-    header = models.CharField("列名", max_length=100)
+    field = models.CharField(_("項目"), max_length=40)
+    header = models.CharField(_("列名"), max_length=100)
 
     class Meta:
-        verbose_name = "列名の対応"
-        verbose_name_plural = "列名の対応"
+        verbose_name = _("列名の対応")
+        verbose_name_plural = pgettext_lazy("plural", "列名の対応")
         constraints = [models.UniqueConstraint(fields=["insurer", "header"], name="column_mapping_unique_header")]
 
     def __str__(self) -> str:
@@ -149,17 +151,17 @@ class ErasureRecord(models.Model):
     """消去記録 (seed 002 items 11–12): what was deleted, how many, when, by which job."""
 
     insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="erasure_records")
-    job = models.CharField("ジョブ", max_length=100)
-    ran_at = models.DateTimeField("実行日時")
-    deleted_count = models.PositiveIntegerField("削除件数")
-    applied_from = models.DateField("対象の申請日(最古)", null=True, blank=True)
-    applied_to = models.DateField("対象の申請日(最新)", null=True, blank=True)
-    keys_digest = models.CharField("削除したキーのダイジェスト", max_length=64)
-    policy = models.JSONField("適用した保存期間", default=dict)
+    job = models.CharField(_("ジョブ"), max_length=100)
+    ran_at = models.DateTimeField(_("実行日時"))
+    deleted_count = models.PositiveIntegerField(_("削除件数"))
+    applied_from = models.DateField(_("対象の申請日(最古)"), null=True, blank=True)
+    applied_to = models.DateField(_("対象の申請日(最新)"), null=True, blank=True)
+    keys_digest = models.CharField(_("削除したキーのダイジェスト"), max_length=64)
+    policy = models.JSONField(_("適用した保存期間"), default=dict)
 
     class Meta:
-        verbose_name = "消去記録"
-        verbose_name_plural = "消去記録"
+        verbose_name = _("消去記録")
+        verbose_name_plural = pgettext_lazy("plural", "消去記録")
         ordering = ["-ran_at"]
 
     def __str__(self) -> str:

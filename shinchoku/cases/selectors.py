@@ -9,7 +9,7 @@ from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.cases.identity import insured_index
-from shinchoku.cases.models import Case, ErasureRecord, ImportRun
+from shinchoku.cases.models import Case, ColumnMapping, ErasureRecord, ImportRun
 from shinchoku.lib.identifiers import IdentifierError, check_insured_number
 
 if TYPE_CHECKING:
@@ -66,4 +66,19 @@ def erasure_record_for_actor(actor: User, record_id: int) -> ErasureRecord:
     try:
         return erasure_records_for_actor(actor).get(pk=record_id)
     except ErasureRecord.DoesNotExist:
+        raise Http404 from None
+
+
+def column_mappings_for_actor(actor: User) -> QuerySet[ColumnMapping]:
+    """The insurer's own header aliases: its admins manage them (they hold no case data)."""
+    if not actor.can(Permission.INSURERS_POLICY_MANAGE) or actor.insurer_id is None:
+        return ColumnMapping.objects.none()
+    return ColumnMapping.objects.filter(insurer_id=actor.insurer_id).order_by("field", "header", "pk")
+
+
+def column_mapping_for_actor(actor: User, mapping_id: int) -> ColumnMapping:
+    """404 for "no such alias" and "another insurer's" alike."""
+    try:
+        return column_mappings_for_actor(actor).get(pk=mapping_id)
+    except ColumnMapping.DoesNotExist:
         raise Http404 from None

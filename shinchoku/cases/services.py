@@ -11,19 +11,23 @@ import unicodedata
 from datetime import date
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shinchoku.accounts.permissions import Permission
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
 from shinchoku.cases import selectors
 from shinchoku.cases.codes import Source
 from shinchoku.cases.identity import insured_index
+from shinchoku.cases.importing.columns import COLUMN_BY_FIELD, COLUMNS, header_key
 from shinchoku.cases.importing.digest import content_digest
 from shinchoku.cases.importing.rows import MAX_TEXT, PAST_ONLY_FIELDS, RECORD_FIELDS
-from shinchoku.cases.models import MILESTONE_FIELDS, Case
+from shinchoku.cases.models import MILESTONE_FIELDS, Case, ColumnMapping
+from shinchoku.insurers.models import Insurer
 
 if TYPE_CHECKING:
     from shinchoku.accounts.models import User
@@ -169,3 +173,103 @@ def case_correct(
         details={"field": field, "from": _audit_value(before), "to": _audit_value(value), "reason": reason},
     )
     return locked
+
+
+# --- Column mappings: an insurer's own header names for the import file ------------------------
+
+MAX_HEADER_LENGTH = ColumnMapping._meta.get_field("header").max_length or 100
+
+
+class ColumnMappingError(ValueError):
+    """The alias cannot be added; ``message`` is Japanese and safe to show, ``field`` the form
+    field it belongs next to ("field" or "header")."""
+
+    def __init__(self, message: str, *, field: str = "header") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _builtin_owners() -> dict[str, str]:
+    """Every built-in name (canonical header, field name, alias) in header_key form → its field,
+    first one winning as in ``resolve_header``."""
+    owners: dict[str, str] = {}
+    for column in COLUMNS:
+        for name in (column.header, column.field, *column.aliases):
+            owners.setdefault(header_key(name), column.field)
+    return owners
+
+
+def _check_column_mapping(insurer: Insurer, field: str, header: str) -> None:
+    """Raises ``ColumnMappingError`` when the importer could not read ``header`` as ``field`` alone."""
+    if field not in COLUMN_BY_FIELD:
+        raise ColumnMappingError(_("項目を一覧から選んでください。"), field="field")
+    if not header:
+        raise ColumnMappingError(_("列名を入力してください。"))
+    if len(header) > MAX_HEADER_LENGTH:
+        raise ColumnMappingError(_("列名は%(max)d文字以内にしてください。") % {"max": MAX_HEADER_LENGTH})
+    key = header_key(header)
+    if not key:
+        raise ColumnMappingError(_("空白や記号だけの列名は登録できません。"))
+    owner = _builtin_owners().get(key)
+    if owner is not None:
+        names = {"header": header, "column": COLUMN_BY_FIELD[owner].header}
+        if owner == field:
+            raise ColumnMappingError(
+                _("「%(header)s」は「%(column)s」の列名として最初から読み取れます。登録は不要です。") % names
+            )
+        raise ColumnMappingError(
+            _("「%(header)s」は「%(column)s」の列名として使われているため、ほかの項目には登録できません。") % names
+        )
+    for existing in ColumnMapping.objects.filter(insurer=insurer):
+        if header_key(existing.header) == key:
+            column = COLUMN_BY_FIELD[existing.field].header if existing.field in COLUMN_BY_FIELD else existing.field
+            raise ColumnMappingError(
+                _("「%(header)s」は「%(column)s」の列名として登録済みです。")
+                % {"header": existing.header, "column": column}
+            )
+
+
+@transaction.atomic
+def column_mapping_add(
+    *, actor: User, insurer: Insurer, field: str, header: str, request: HttpRequest | None = None
+) -> ColumnMapping:
+    """Lets the importer read ``header`` as ``field`` in this insurer's files.
+
+    Headers are compared as the importer compares them (``header_key``), so an alias may not
+    shadow a built-in name of another field, which would silently move a column.
+    """
+    if not actor.can(Permission.INSURERS_POLICY_MANAGE) or actor.insurer_id != insurer.pk:
+        raise PermissionDenied
+    # One add at a time per insurer, so two near-identical aliases cannot both pass the check.
+    Insurer.objects.select_for_update().get(pk=insurer.pk)
+    header = header.strip()
+    _check_column_mapping(insurer, field, header)
+    mapping = ColumnMapping.objects.create(insurer=insurer, field=field, header=header)
+    audit_record(
+        event_type=EventType.CASES_COLUMN_MAPPING_ADDED,
+        actor=actor,
+        request=request,
+        insurer=insurer,
+        target=mapping,
+        details={"field": field, "header": header},
+    )
+    return mapping
+
+
+@transaction.atomic
+def column_mapping_delete(*, actor: User, mapping: ColumnMapping, request: HttpRequest | None = None) -> None:
+    """The importer stops reading the alias; files that use it need another header again."""
+    locked = selectors.column_mappings_for_actor(actor).select_for_update().filter(pk=mapping.pk).first()
+    if locked is None:
+        raise Http404
+    insurer, mapping_id, field, header = locked.insurer, locked.pk, locked.field, locked.header
+    locked.delete()
+    audit_record(
+        event_type=EventType.CASES_COLUMN_MAPPING_REMOVED,
+        actor=actor,
+        request=request,
+        insurer=insurer,
+        target_type=ColumnMapping._meta.label_lower,
+        target_id=str(mapping_id),
+        details={"field": field, "header": header},
+    )

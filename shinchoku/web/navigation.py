@@ -37,6 +37,7 @@ NAV_ITEMS = (
     NavItem(_("稼働状況"), "ops:status", Permission.OPS_HEALTH_READ),
     NavItem(_("保険者の管理"), "admin:index", Permission.INSURERS_INSURER_MANAGE),
     NavItem(_("API連携"), "api:client_list", Permission.API_CLIENT_MANAGE),
+    NavItem(_("保険者の設定"), "insurers:settings", Permission.INSURERS_POLICY_MANAGE),
     NavItem(_("アカウントとセキュリティ"), "accounts:security", None),
 )
 

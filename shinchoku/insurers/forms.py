@@ -1,0 +1,101 @@
+"""Forms of the insurer admin's settings. They parse input; the rules live in the services."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext, gettext_lazy
+
+from shinchoku.cases.importing.columns import COLUMNS
+from shinchoku.cases.services import MAX_HEADER_LENGTH
+from shinchoku.insurers.models import RETENTION_AFTER_APPLICATION_BOUNDS, RETENTION_AFTER_CLOSURE_BOUNDS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _days_field(label: StrOrPromise, help_text: str, bounds: tuple[int, int]) -> forms.IntegerField:
+    """A number of days within ``bounds``, with one message for every way of missing them (empty,
+    not a number, too small, too large): what the person needs is the range. ``help_text`` may
+    name the bounds as ``%(low)d`` and ``%(high)d``."""
+    low, high = bounds
+    limits = {"low": low, "high": high}
+    message = gettext("%(low)d日から%(high)d日までの整数で入力してください。") % limits
+    return forms.IntegerField(
+        label=label,
+        help_text=help_text % limits,
+        min_value=low,
+        max_value=high,
+        error_messages=dict.fromkeys(("required", "invalid", "min_value", "max_value"), message),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "input-number"}),
+    )
+
+
+class InsurerSettingsForm(forms.Form):
+    """Built per request, so the error messages (which name the bounds) follow its language."""
+
+    care_level_enabled = forms.BooleanField(
+        label=gettext_lazy("要介護度を扱う"),
+        required=False,
+        help_text=gettext_lazy(
+            "オンにすると、取込ファイルの要介護度を保存します。事業所には、その申請に記載された"
+            "居宅介護支援事業所にだけ表示し、ほかの事業所には表示しません。"
+            "オフの間は、取込ファイルに要介護度の列があっても読み込みません。"
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["retention_days_after_closure"] = _days_field(
+            gettext_lazy("決定・取下げ後の保存日数"),
+            gettext(
+                "認定日、または取下げ・却下日からこの日数が過ぎた申請を消去します。"
+                "決定した申請のデータを、結果の確認に必要な間だけ残すための日数です。"
+                "%(low)d日から%(high)d日までの間で指定できます。"
+            ),
+            RETENTION_AFTER_CLOSURE_BOUNDS,
+        )
+        self.fields["retention_days_after_application"] = _days_field(
+            gettext_lazy("申請日からの最長保存日数"),
+            gettext(
+                "まだ決定していない申請も含め、申請日からこの日数が過ぎた申請は消去します。"
+                "長く止まったままのデータを残し続けないための上限です。"
+                "%(low)d日から%(high)d日までの間で指定できます。"
+            ),
+            RETENTION_AFTER_APPLICATION_BOUNDS,
+        )
+        self.order_fields(["retention_days_after_closure", "retention_days_after_application", "care_level_enabled"])
+
+
+def _field_choices() -> list[tuple[str, str]]:
+    return [("", gettext("選んでください")), *((c.field, c.header) for c in COLUMNS)]
+
+
+class ColumnMappingForm(forms.Form):
+    field = forms.ChoiceField(
+        label=gettext_lazy("項目"),
+        help_text=gettext_lazy("その列が表す項目を、標準の列名で選んでください。"),
+        error_messages={
+            "required": gettext_lazy("項目を一覧から選んでください。"),
+            "invalid_choice": gettext_lazy("項目を一覧から選んでください。"),
+        },
+    )
+    header = forms.CharField(
+        label=gettext_lazy("列名"),
+        max_length=MAX_HEADER_LENGTH,
+        help_text=gettext_lazy(
+            "認定支援システムのファイルの1行目に書かれている列名を、そのまま入力してください。"
+            "空白、「・」、かっこ、全角と半角の違いは区別しません。"
+        ),
+        error_messages={
+            "required": gettext_lazy("列名を入力してください。"),
+            "max_length": gettext_lazy("列名は%(limit_value)d文字以内にしてください。"),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form so the placeholder follows the request's language.
+        self.fields["field"].choices = _field_choices()  # type: ignore[attr-defined]  # Field lacks choices in the stubs; this one is a ChoiceField

@@ -1,0 +1,14 @@
+from django.urls import URLPattern, path
+
+from shinchoku.insurers import views
+
+app_name = "insurers"
+urlpatterns: list[URLPattern] = [
+    path("settings/", views.insurer_settings, name="settings"),
+    path("settings/column-mappings/", views.column_mappings, name="column_mappings"),
+    path(
+        "settings/column-mappings/<int:mapping_id>/delete/",
+        views.column_mapping_delete,
+        name="column_mapping_delete",
+    ),
+]

@@ -1,0 +1,126 @@
+"""The insurer admin's settings (DESIGN §2: insurer admins own the insurer's policies):
+retention and 要介護度, and the extra header names the importer reads in its files."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shinchoku.accounts.models import User
+from shinchoku.accounts.permissions import Permission
+from shinchoku.cases import selectors as case_selectors
+from shinchoku.cases import services as case_services
+from shinchoku.cases.importing.columns import COLUMNS
+from shinchoku.cases.models import ColumnMapping
+from shinchoku.insurers import services
+from shinchoku.insurers.forms import ColumnMappingForm, InsurerSettingsForm
+from shinchoku.insurers.models import Insurer
+from shinchoku.web.decorators import actor, require_permission
+
+
+def _own_insurer(me: User) -> Insurer:
+    if me.insurer is None:
+        raise Http404
+    return me.insurer
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def insurer_settings(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    insurer = _own_insurer(me)
+    initial = {
+        "retention_days_after_closure": insurer.retention_days_after_closure,
+        "retention_days_after_application": insurer.retention_days_after_application,
+        "care_level_enabled": insurer.care_level_enabled,
+    }
+    form = InsurerSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.insurer_set_retention(
+                actor=me,
+                insurer=insurer,
+                after_closure=form.cleaned_data["retention_days_after_closure"],
+                after_application=form.cleaned_data["retention_days_after_application"],
+                care_level_enabled=form.cleaned_data["care_level_enabled"],
+                request=request,
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            if form.has_changed():
+                messages.success(
+                    request,
+                    gettext("保険者の設定を保存しました。保存日数の変更は、次の消去処理(毎日)から適用されます。"),
+                )
+            else:
+                messages.info(request, gettext("変更はありませんでした。"))
+            return redirect("insurers:settings")
+    return render(request, "insurers/settings.html", {"form": form, "insurer": insurer})
+
+
+@dataclasses.dataclass
+class ColumnRow:
+    """One field of the import file: its built-in names and the insurer's own."""
+
+    field: str
+    header: str
+    aliases: tuple[str, ...]
+    required: bool
+    own: list[ColumnMapping] = dataclasses.field(default_factory=list)
+
+
+def _column_rows(mappings: list[ColumnMapping]) -> list[ColumnRow]:
+    rows = {c.field: ColumnRow(c.field, c.header, c.aliases, c.required) for c in COLUMNS}
+    for mapping in mappings:
+        # An alias of a field the importer no longer knows stays visible, so it can be deleted.
+        rows.setdefault(mapping.field, ColumnRow(mapping.field, mapping.field, (), False)).own.append(mapping)
+    return list(rows.values())
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def column_mappings(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    insurer = _own_insurer(me)
+    form = ColumnMappingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mapping = case_services.column_mapping_add(
+                actor=me,
+                insurer=insurer,
+                field=form.cleaned_data["field"],
+                header=form.cleaned_data["header"],
+                request=request,
+            )
+        except case_services.ColumnMappingError as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            messages.success(
+                request,
+                gettext("列名「%(header)s」を追加しました。次の取込から読み取ります。") % {"header": mapping.header},
+            )
+            return redirect("insurers:column_mappings")
+    rows = _column_rows(list(case_selectors.column_mappings_for_actor(me)))
+    return render(request, "insurers/column_mappings.html", {"form": form, "rows": rows, "insurer": insurer})
+
+
+@require_POST
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def column_mapping_delete(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    me = actor(request)
+    mapping = case_selectors.column_mapping_for_actor(me, mapping_id)
+    case_services.column_mapping_delete(actor=me, mapping=mapping, request=request)
+    messages.success(
+        request,
+        gettext("列名「%(header)s」を削除しました。この列名のファイルは、次の取込から読み取れません。")
+        % {"header": mapping.header},
+    )
+    return redirect("insurers:column_mappings")
