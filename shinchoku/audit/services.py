@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from shinchoku.insurers.models import Insurer
 from shinchoku.offices.models import CareOffice
 from shinchoku.web.http import client_ip
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from shinchoku.accounts.models import User
 
@@ -31,13 +34,25 @@ def chain_name(*, insurer: Insurer | None, office: CareOffice | None, stripe: in
 
 
 def _lock_head(chain: str) -> AuditChainHead:
-    """The head row, locked until the surrounding transaction ends (created on first use)."""
+    """The head row, locked until the surrounding transaction ends (created on first use).
+
+    A chain that has rows but no head lost its head row (heads are mutable by design, so only
+    someone with database access can do that). The head is rebuilt from the chain's last row
+    so that auditing, and with it every audited action, keeps working; verification against
+    a seal still shows any rows that went missing with it.
+    """
     try:
         return AuditChainHead.objects.select_for_update().get(chain=chain)
     except AuditChainHead.DoesNotExist:
+        last = AuditEvent.objects.filter(chain=chain).order_by("-seq").values_list("seq", "hash").first()
+        if last is not None:
+            logger.warning("audit chain %s had no head row; rebuilt from its last row (seq %s)", chain, last[0])
         try:
             with transaction.atomic():
-                AuditChainHead.objects.create(chain=chain)
+                if last is None:
+                    AuditChainHead.objects.create(chain=chain)
+                else:
+                    AuditChainHead.objects.create(chain=chain, last_seq=last[0], last_hash=last[1])
         except IntegrityError:
             pass  # another writer created it first; lock theirs
         return AuditChainHead.objects.select_for_update().get(chain=chain)
