@@ -31,10 +31,11 @@ gettext: ## Install Debian gettext when missing (compiles the translation catalo
 	@command -v msgfmt >/dev/null 2>&1 || { echo "installing: gettext"; $(APT_INSTALL) gettext >/dev/null; }
 
 .PHONY: system-deps
-system-deps: gettext ## Also install Debian chromium and Noto CJK fonts when missing (browser tests)
+system-deps: gettext ## Also install Debian chromium, Noto CJK fonts and pg_dump when missing (tests)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	command -v pg_dump >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT_INSTALL) $$missing >/dev/null; fi
 
 .PHONY: messages

@@ -439,6 +439,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # (Django's 2.5 MB) they are spooled to a temporary file. The import page refuses files larger
 # than this (and reads at most this much into memory); the reverse proxy should cap the body too.
 CASES_IMPORT_MAX_BYTES = envconf.env_int("SHINCHOKU_CASES_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# A JSON batch of the import API (at most 10,000 cases, which fit in a few MiB).
+API_BATCH_MAX_BYTES = envconf.env_int("SHINCHOKU_API_BATCH_MAX_BYTES", 16 * 1024 * 1024, minimum=1024)
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -14,6 +14,8 @@ from shinchoku.web.decorators import actor
 @admin.register(Insurer, site=site)
 class InsurerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["number", "name", "is_active", "created_at"]
+    # Retention and 要介護度 are the insurer admin's policy (insurers:settings), not the operator's.
+    fields = ["number", "name", "is_active", "created_at"]
     search_fields = ["number", "name"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Insurer | None = None) -> list[str]:
