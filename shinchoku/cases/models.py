@@ -63,9 +63,6 @@ class ImportRun(models.Model):
     updated = models.PositiveIntegerField(_("更新"), default=0)
     unchanged = models.PositiveIntegerField(_("変更なし"), default=0)
     closed = models.PositiveIntegerField(_("完了・取下げ"), default=0)
-    # Rows whose case is already past the insurer's retention on the day of the import: not
-    # stored, so a full export cannot bring back what the retention job erased (T9).
-    expired = models.PositiveIntegerField(_("保存期間経過のため取込対象外"), default=0)
     error_count = models.PositiveIntegerField(_("エラー数"), default=0)
     started_at = models.DateTimeField(_("開始"))
     finished_at = models.DateTimeField(_("終了"))

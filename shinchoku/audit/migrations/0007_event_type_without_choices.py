@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0006_column_mapping_events'),
+        ("audit", "0006_column_mapping_events"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='event_type',
-            field=models.CharField(max_length=64, verbose_name='種別'),
+            model_name="auditevent",
+            name="event_type",
+            field=models.CharField(max_length=64, verbose_name="種別"),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='outcome',
-            field=models.CharField(max_length=16, verbose_name='結果'),
+            model_name="auditevent",
+            name="outcome",
+            field=models.CharField(max_length=16, verbose_name="結果"),
         ),
     ]

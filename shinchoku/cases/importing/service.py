@@ -27,7 +27,6 @@ from shinchoku.cases.importing.digest import content_digest
 from shinchoku.cases.importing.rows import RECORD_FIELDS, RowParser, RowProblem
 from shinchoku.cases.importing.staging import DATA_COLUMNS, Counts, StagingWriter
 from shinchoku.cases.models import ColumnMapping, ImportRun
-from shinchoku.cases.retention import last_day_kept
 from shinchoku.insurers.models import Insurer
 from shinchoku.lib.csvdecode import CsvDecodeError, CsvFormatError, detect_encoding, iter_csv_rows_stream
 
@@ -61,7 +60,6 @@ def _file_problem(reason: str, line: int = 0) -> RowProblem:
 # Positions in a parsed record of the staging columns that come straight from it.
 _RECORD_POSITIONS = tuple(_INDEX[name] for name in DATA_COLUMNS[2:-1])
 _CLOSURE, _CERTIFIED = _INDEX["closure"], _INDEX["certified_on"]
-_APPLIED, _CLOSED_ON = _INDEX["applied_on"], _INDEX["closed_on"]
 
 
 def _staging_row(sealer: Sealer, line: int, record: tuple[object, ...]) -> tuple[object, ...]:
@@ -259,11 +257,7 @@ def _stage(
     """Streams valid rows into staging; once a problem is found, only collects problems."""
     problems: list[RowProblem] = []
     problem_count = 0
-    insurer = outcome.run.insurer
-    sealer = Sealer(insurer.number)
-    after_closure, after_application = insurer.retention_days_after_closure, insurer.retention_days_after_application
-    today = parser.today
-    expired = 0
+    sealer = Sealer(outcome.run.insurer.number)
     for line, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines between records are harmless
@@ -273,18 +267,7 @@ def _stage(
             if len(problems) < MAX_REPORTED_PROBLEMS:
                 problems.extend(found[: MAX_REPORTED_PROBLEMS - len(problems)])
         elif problem_count == 0:
-            last_day = last_day_kept(
-                applied_on=record[_APPLIED],  # type: ignore[arg-type]
-                certified_on=record[_CERTIFIED],  # type: ignore[arg-type]
-                closed_on=record[_CLOSED_ON],  # type: ignore[arg-type]
-                after_closure=after_closure,
-                after_application=after_application,
-            )
-            if last_day < today:
-                expired += 1  # the retention job would erase it tonight: never store it
-                continue
             staging.write(_staging_row(sealer, line, record))
-    outcome.run.expired = expired
     staging.close_input()
     outcome.warnings = parser.warnings
     if problem_count:
@@ -338,7 +321,6 @@ def _audit_details(run: ImportRun) -> dict[str, object]:
         "updated": run.updated,
         "unchanged": run.unchanged,
         "closed": run.closed,
-        "expired": run.expired,
         "errors": run.error_count,
     }
 

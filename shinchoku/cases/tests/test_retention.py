@@ -414,30 +414,3 @@ def test_the_model_itself_holds_the_bounds(cast: Cast) -> None:
     with pytest.raises(ValidationError) as info:
         insurer.full_clean()
     assert set(info.value.message_dict) == {"retention_days_after_closure", "retention_days_after_application"}
-
-
-@pytest.mark.django_db
-def test_an_import_does_not_bring_back_cases_already_past_retention() -> None:
-    """A full export still lists cases the retention job erased; importing it must not revive them."""
-    insurer = Insurer.objects.create(number="431007", name="熊本市")  # policy: 30 days / 180 days
-    today = date(2025, 10, 1)
-    text = (
-        "被保険者番号,申請日,申請区分,認定日\r\n"
-        "4310000001,R7.03.01,新規,\r\n"  # 214 days after application: past 180
-        "4310000002,R7.07.01,更新,R7.08.15\r\n"  # decided 47 days ago: past 30
-        "4310000003,R7.08.01,更新,R7.09.10\r\n"  # decided 21 days ago: kept
-        "4310000004,R7.09.20,新規,\r\n"  # open and recent: kept
-    )
-    outcome = cases_import(
-        actor=None,
-        actor_label="test",
-        insurer=insurer,
-        data=text.encode("cp932"),
-        file_name="full-export.csv",
-        channel=ImportRun.Channel.COMMAND,
-        today=today,
-    )
-    assert outcome.ok
-    assert (outcome.run.created, outcome.run.expired) == (2, 2)
-    assert sorted(Case.objects.values_list("applied_on", flat=True)) == [date(2025, 8, 1), date(2025, 9, 20)]
-    assert not expired_cases(insurer, today).exists()  # nothing for tonight's job to erase again

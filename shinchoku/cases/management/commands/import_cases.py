@@ -64,5 +64,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{insurer.name}: {run.rows}行を{verb}。新規 {run.created}、更新 {run.updated}、"
             f"変更なし {run.unchanged}、うち完了・取下げ {run.closed}。"
-            + (f"保存期間を過ぎていたため取り込まなかった行 {run.expired}。" if run.expired else "")
         )
