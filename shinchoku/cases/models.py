@@ -16,23 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from shinchoku.cases.codes import ApplicationKind, CareLevel, Closure, Source
+from shinchoku.cases.importing.columns import DATE_FIELDS
 from shinchoku.insurers.models import Insurer
 
-MILESTONE_FIELDS = (
-    "survey_requested_on",
-    "survey_scheduled_on",
-    "survey_done_on",
-    "opinion_requested_on",
-    "opinion_received_on",
-    "primary_judged_on",
-    "committee_scheduled_on",
-    "committee_held_on",
-    "certified_on",
-    "result_sent_on",
-    "closed_on",
-    "extension_notified_on",
-    "extension_expected_on",
-)
+# Every date column of an import file except the application date, in the same order: the
+# staging table, the merge and corrections all walk this one list.
+MILESTONE_FIELDS: tuple[str, ...] = tuple(field for field in DATE_FIELDS if field != "applied_on")
 
 
 class ImportRun(models.Model):
