@@ -193,6 +193,7 @@ INSTALLED_APPS = [
     "shinchoku.offices",
     "shinchoku.accounts",
     "shinchoku.cases",
+    "shinchoku.lookup",
     "shinchoku.api",
     "shinchoku.audit",
     "shinchoku.ops",
@@ -473,6 +474,21 @@ SERVICE_NAME = _("介護認定 進捗照会サービス")
 # insurer rarely wait on the same chain head (docs/architecture.md, "Audit trail").
 AUDIT_CHAIN_STRIPES = envconf.env_int("SHINCHOKU_AUDIT_CHAIN_STRIPES", 8, minimum=1, maximum=64)
 CSRF_FAILURE_VIEW = "shinchoku.web.errors.csrf_failure"
+# Where people reach the service: links in e-mails sent outside a request (import notices).
+BASE_URL = envconf.env_str("SHINCHOKU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Sliding-window limits on care-manager lookups that found nothing (DESIGN T2). Each entry is
+# (scope, window seconds, misses allowed in the window, cooling seconds); reaching the count
+# stops that scope's lookups for the cooling period, which is never shorter than the window.
+# The figures and their reasons are in docs/security.md ("Enumeration through the lookup").
+LOOKUP_MISS_LIMITS: list[tuple[str, int, int, int]] = [
+    ("user", 15 * 60, 5, 30 * 60),
+    ("user", 24 * 3600, 20, 24 * 3600),
+    ("office", 3600, 30, 3600),
+    ("office", 24 * 3600, 100, 24 * 3600),
+    ("ip", 3600, 50, 3600),
+    ("global", 3600, 500, 3600),
+]
 SILENCED_SYSTEM_CHECKS = [
     # axes locks per account only: locking a whole IP would lock out every care manager behind
     # one office NAT. Per-IP failures are capped by allauth's "login_failed" limit above.

@@ -23,6 +23,8 @@ class Permission(enum.StrEnum):
     CASES_IMPORT_HISTORY_READ = "cases:import_history:read"
     INSURERS_INSURER_MANAGE = "insurers:insurer:manage"
     INSURERS_POLICY_MANAGE = "insurers:policy:manage"
+    LOOKUP_ALERT_READ = "lookup:alert:read"
+    LOOKUP_CASE_LOOKUP = "lookup:case:lookup"
     OFFICES_APPROVAL_DECIDE = "offices:approval:decide"
     OFFICES_OFFICE_READ = "offices:office:read"
     OPS_HEALTH_READ = "ops:health:read"

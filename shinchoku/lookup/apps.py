@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LookupConfig(AppConfig):
+    name = "shinchoku.lookup"
+    verbose_name = "進捗照会"
