@@ -214,6 +214,8 @@ MIDDLEWARE = [
     "shinchoku.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Turns a failed audit write inside a view into a 503 page (DESIGN T8, fail closed).
+    "shinchoku.web.middleware.AuditFailClosedMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "shinchoku.accounts.middleware.SecondFactorRequiredMiddleware",
     # Axes must come last: it turns lockouts raised by its backend into our generic response.

@@ -80,6 +80,7 @@ urlpatterns = [
     path("", include("shinchoku.offices.urls")),
     path("", include("shinchoku.ops.urls")),
     path("", include("shinchoku.cases.urls")),
+    path("", include("shinchoku.lookup.urls")),
     path("", include("shinchoku.api.urls")),
     path("", include("shinchoku.insurers.urls")),
     path("accounts/", include(_allauth_patterns(allauth.urls.urlpatterns))),

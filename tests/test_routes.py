@@ -23,7 +23,7 @@ import enum
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -62,6 +62,8 @@ from shinchoku.audit.services import audit_record
 from shinchoku.cases.importing.service import cases_import
 from shinchoku.cases.models import Case, ColumnMapping, ErasureRecord, ImportRun
 from shinchoku.cases.services import column_mapping_add
+from shinchoku.lookup.models import Alert
+from tests.cases import make_case
 from tests.personas import Cast, make_user, signed_in_recently
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +133,8 @@ class World:
     case_a: Case  # a case of insurer A
     erasure_a: ErasureRecord  # an erasure record of insurer A
     column_mapping_a: ColumnMapping  # a header alias of insurer A
+    linked_case_a: Case  # a case of insurer A whose office on file is office A
+    alert_a: Alert  # a lookup stop reported to insurer A
 
 
 def passkey_credential() -> dict[str, Any]:
@@ -191,6 +195,16 @@ def world(cast: Cast) -> World:
         )[0],
         column_mapping_a=column_mapping_add(
             actor=cast.a_admin, insurer=cast.insurer_a, field="survey_done_on", header="訪問調査日"
+        ),
+        linked_case_a=make_case(cast.insurer_a, "4310000002", date(2025, 4, 1), office_number=cast.office_a.number),
+        alert_a=Alert.objects.create(
+            insurer=cast.insurer_a,
+            created_at=timezone.now(),
+            scope=Alert.Scope.USER,
+            subject=cast.office_a_cm.email,
+            misses=5,
+            window_seconds=900,
+            blocked_until=timezone.now() + timedelta(minutes=30),
         ),
     )
 
@@ -309,6 +323,9 @@ class Route:
 
 
 GET_AND_POST_FORM = frozenset({"POST"})  # a form page: GET shows it, POST submits it
+# People of care offices: the lookup's permission holders (an unapproved office's too: it is
+# let in and finds nothing, the same answer as any miss).
+OFFICE_PEOPLE = frozenset({"office_a_admin", "office_a_cm", "office_b_admin", "office_b_cm", "outsider"})
 REAUTH = to("account_reauthenticate")
 
 # Django's admin views do not restrict methods; only platform admins reach them at all.
@@ -452,6 +469,32 @@ ROUTES: dict[str, Route] = {
         not_found=frozenset({"b_admin", "b_auditor"}),
     ),
     # -- API clients (insurer admins) and the import API ----------------------------------------
+    # -- care managers' lookup (offices approved by an insurer) ---------------------------------
+    "lookup:lookup": Route(Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=OFFICE_PEOPLE),
+    "lookup:linked_list": Route(Access.PERMISSION, allowed=OFFICE_PEOPLE),
+    "lookup:linked_detail": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"case_id": w.linked_case_a.pk},
+        allowed=frozenset({"office_a_admin", "office_a_cm"}),
+        not_found=frozenset({"office_b_admin", "office_b_cm", "outsider"}),
+    ),
+    "lookup:follow": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/lookup/linked/", prefix=True)},
+        kwargs=lambda w: {"case_id": w.linked_case_a.pk},
+        data={"follow": "1"},
+        allowed=frozenset({"office_a_admin", "office_a_cm"}),
+        not_found=frozenset({"office_b_admin", "office_b_cm", "outsider"}),
+    ),
+    "lookup:preferences": Route(Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=OFFICE_PEOPLE),
+    "lookup:alert_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "a_auditor", "b_admin", "b_auditor"})),
+    "lookup:alert_acknowledge": Route(
+        Access.PERMISSION,
+        ok={"POST": to("lookup:alert_list")},
+        kwargs=lambda w: {"alert_id": w.alert_a.pk},
+        allowed=frozenset({"a_admin", "a_auditor"}),
+        not_found=frozenset({"b_admin", "b_auditor"}),
+    ),
     "api:client_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
     "api:client_create": Route(
         Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})

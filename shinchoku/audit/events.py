@@ -39,6 +39,7 @@ class EventType(models.TextChoices):
     CASES_KEY_ROTATED = "cases:key:rotated", _("被保険者番号の暗号鍵の切替")
     INSURERS_INSURER_CREATED = "insurers:insurer:created", _("保険者の登録")
     INSURERS_INSURER_UPDATED = "insurers:insurer:updated", _("保険者情報の変更")
+    LOOKUP_ALERT_ACKNOWLEDGED = "lookup:alert:acknowledged", _("照会停止の通知の確認")
     LOOKUP_CASE_FOLLOWED = "lookup:case:followed", _("申請のフォロー")
     LOOKUP_CASE_LOOKED_UP = "lookup:case:looked_up", _("進捗照会")
     LOOKUP_CASE_UNFOLLOWED = "lookup:case:unfollowed", _("申請のフォロー解除")

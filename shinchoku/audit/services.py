@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from shinchoku.accounts.models import User
 
 
+class AuditUnavailable(RuntimeError):
+    """The audit trail could not be written, so what was to be shown or done must not be.
+
+    Raised by ``audit_record_or_refuse``; the web layer answers 503 (``web.middleware``).
+    """
+
+
 def chain_name(*, insurer: Insurer | None, office: CareOffice | None, stripe: int) -> str:
     if insurer is not None:
         return f"insurer:{insurer.pk}:{stripe}"
@@ -119,3 +126,13 @@ def audit_record(
     event.save(force_insert=True)
     AuditChainHead.objects.filter(pk=head.pk).update(last_seq=event.seq, last_hash=event.hash)
     return event
+
+
+def audit_record_or_refuse(**kwargs: Any) -> AuditEvent:
+    """``audit_record`` for reads that must not be served unrecorded (DESIGN T8, fail closed):
+    any failure becomes ``AuditUnavailable``, which rolls back the caller's transaction."""
+    try:
+        return audit_record(**kwargs)
+    except Exception as exc:
+        logger.exception("audit write failed; the request is refused")
+        raise AuditUnavailable from exc

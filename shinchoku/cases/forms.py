@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shinchoku.cases.models import Case
 from shinchoku.cases.services import CORRECTABLE_FIELDS, TEXT_FIELDS, correction_problem, field_label, normalise_text
-from shinchoku.lib.eras import DateFormatError, parse_date
 from shinchoku.lib.identifiers import IdentifierError, check_insured_number
+from shinchoku.web.forms import picked_or_typed_date
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -84,28 +84,37 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class CaseSearchForm(forms.Form):
-    insured_number = forms.CharField(
-        label=_("被保険者番号"),
-        max_length=32,
-        help_text=_("10桁(生活保護の方は先頭がH)。全角でも入力できます。"),
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "off",
-                "inputmode": "numeric",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-                "class": "input-number",
-            }
-        ),
-        error_messages={"required": _("被保険者番号を入力してください。")},
-    )
+class InsuredNumberField(forms.CharField):
+    """A 被保険者番号 box: full-width accepted, normalised and checked; never autocompleted."""
 
-    def clean_insured_number(self) -> str:
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("被保険者番号"))
+        kwargs.setdefault("help_text", _("10桁(生活保護の方は先頭がH)。全角でも入力できます。"))
+        kwargs.setdefault("error_messages", {"required": _("被保険者番号を入力してください。")})
+        super().__init__(
+            max_length=32,
+            widget=forms.TextInput(
+                attrs={
+                    "autocomplete": "off",
+                    "inputmode": "numeric",
+                    "autocapitalize": "characters",
+                    "spellcheck": "false",
+                    "class": "input-number",
+                }
+            ),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str:
+        raw = super().clean(value)
         try:
-            return check_insured_number(self.cleaned_data["insured_number"])
+            return check_insured_number(raw)
         except IdentifierError as exc:
             raise forms.ValidationError(str(exc), code="invalid") from exc
+
+
+class CaseSearchForm(forms.Form):
+    insured_number = InsuredNumberField()
 
 
 def field_choices() -> list[tuple[str, StrOrPromise]]:
@@ -166,7 +175,7 @@ class CaseCorrectForm(forms.Form):
                 return cleaned
             value = normalise_text(typed)
         else:
-            ok, value = self._date(picked, typed)
+            ok, value = picked_or_typed_date(self, "value_date", "value_text")
             if not ok:
                 return cleaned
         problem = correction_problem(self.case, field, value, today=timezone.localdate())
@@ -174,21 +183,3 @@ class CaseCorrectForm(forms.Form):
             self.add_error("value_text" if field in TEXT_FIELDS or typed else "value_date", problem)
         cleaned["value"] = value
         return cleaned
-
-    def _date(self, picked: str, typed: str) -> tuple[bool, date | None]:
-        """The date entered in either box (blank in both: None); False after adding an error."""
-        parsed: list[date | None] = []
-        for name, raw in (("value_date", picked), ("value_text", typed)):
-            if not raw:
-                continue
-            try:
-                parsed.append(parse_date(raw))
-            except DateFormatError as exc:
-                self.add_error(name, str(exc))
-                return False, None
-        if len(parsed) == 2 and parsed[0] != parsed[1]:
-            self.add_error(
-                "value_text", _("カレンダーと文字で違う日付が入力されています。どちらか一方にしてください。")
-            )
-            return False, None
-        return True, parsed[0] if parsed else None

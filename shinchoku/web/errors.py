@@ -68,3 +68,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             "安全のため、送信を受け付けませんでした。前の画面に戻り、ページを再読み込みしてからもう一度送信してください。"
         ),
     )
+
+
+def audit_unavailable(request: HttpRequest) -> HttpResponse:
+    return _render(
+        request,
+        503,
+        gettext("ただいま照会できません"),
+        gettext(
+            "照会の記録を保存できなかったため、安全のため結果を表示しませんでした。しばらくしてからもう一度お試しください。続く場合は保険者の担当窓口にご連絡ください。"
+        ),
+    )

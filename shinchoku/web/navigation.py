@@ -26,6 +26,8 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem(_("ホーム"), "web:home", None),
+    NavItem(_("進捗照会"), "lookup:lookup", Permission.LOOKUP_CASE_LOOKUP),
+    NavItem(_("担当の申請"), "lookup:linked_list", Permission.LOOKUP_CASE_LOOKUP),
     NavItem(_("認定申請の検索"), "cases:case_search", Permission.CASES_CASE_READ),
     NavItem(_("取込"), "cases:import_upload", Permission.CASES_IMPORT_RUN),
     NavItem(_("取込履歴"), "cases:import_list", Permission.CASES_IMPORT_HISTORY_READ),
@@ -33,11 +35,13 @@ NAV_ITEMS = (
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
     NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),
+    NavItem(_("照会停止の通知"), "lookup:alert_list", Permission.LOOKUP_ALERT_READ),
     NavItem(_("消去記録"), "cases:erasure_list", Permission.CASES_ERASURE_READ),
     NavItem(_("稼働状況"), "ops:status", Permission.OPS_HEALTH_READ),
     NavItem(_("保険者の管理"), "admin:index", Permission.INSURERS_INSURER_MANAGE),
     NavItem(_("API連携"), "api:client_list", Permission.API_CLIENT_MANAGE),
     NavItem(_("保険者の設定"), "insurers:settings", Permission.INSURERS_POLICY_MANAGE),
+    NavItem(_("通知の設定"), "lookup:preferences", Permission.LOOKUP_CASE_LOOKUP),
     NavItem(_("アカウントとセキュリティ"), "accounts:security", None),
 )
 

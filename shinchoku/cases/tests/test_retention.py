@@ -13,18 +13,17 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
-from shinchoku.cases.codes import ApplicationKind, Closure, Source
-from shinchoku.cases.identity import encrypt_insured, insured_index
+from shinchoku.cases.codes import ApplicationKind, Closure
 from shinchoku.cases.importing.service import cases_import
 from shinchoku.cases.models import Case, ErasureRecord, ImportRun
 from shinchoku.cases.retention import cases_purge_expired, erasure_digest, expired_cases, last_day_kept
 from shinchoku.insurers.models import Insurer
 from shinchoku.insurers.services import insurer_set_retention
 from shinchoku.lib.synthetic import generate_cases, write_csv
+from tests.cases import make_case
 from tests.personas import Cast
 
 pytestmark = pytest.mark.django_db
@@ -44,19 +43,7 @@ def _case(
     closed: date | None = None,
     kind: str = ApplicationKind.RENEWAL,
 ) -> Case:
-    return Case.objects.create(
-        insurer=insurer,
-        insured_index=insured_index(insurer.number, number),
-        insured_number_enc=encrypt_insured(insurer.number, number),
-        applied_on=applied,
-        application_kind=kind,
-        certified_on=certified,
-        closure=closure,
-        closed_on=closed,
-        content_digest="0" * 64,
-        source=Source.IMPORT,
-        updated_at=timezone.now(),
-    )
+    return make_case(insurer, number, applied, kind=kind, certified_on=certified, closure=closure, closed_on=closed)
 
 
 def _exists(case: Case) -> bool:

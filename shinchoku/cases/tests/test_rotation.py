@@ -14,18 +14,17 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from shinchoku.accounts.adapters import MFAAdapter
 from shinchoku.audit.events import EventType, Outcome
 from shinchoku.audit.models import AuditEvent
-from shinchoku.cases.codes import ApplicationKind, Source
-from shinchoku.cases.identity import decrypt_insured, encrypt_insured, insured_index
+from shinchoku.cases.identity import decrypt_insured
 from shinchoku.cases.models import Case
 from shinchoku.cases.rotation import RotationError, cases_rotate_data_key
 from shinchoku.insurers.models import Insurer
 from shinchoku.lib.crypto import KeyRing, encode_key, generate_key_spec
 from shinchoku.ops.demo import current_totp
+from tests.cases import make_case
 from tests.personas import PASSWORD, Cast
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +41,7 @@ def _make_cases(insurer: Insurer, count: int, start: int = 0) -> dict[int, str]:
     made = {}
     for i in range(start, start + count):
         number = f"{i:010d}"
-        case = Case.objects.create(
-            insurer=insurer,
-            insured_index=insured_index(insurer.number, number),
-            insured_number_enc=encrypt_insured(insurer.number, number),
-            applied_on=date(2025, 4, 1),
-            application_kind=ApplicationKind.NEW,
-            content_digest="0" * 64,
-            source=Source.IMPORT,
-            updated_at=timezone.now(),
-        )
+        case = make_case(insurer, number, date(2025, 4, 1))
         made[case.pk] = number
     return made
 
