@@ -477,7 +477,11 @@ SERVICE_NAME = _("介護認定 進捗照会サービス")
 AUDIT_CHAIN_STRIPES = envconf.env_int("SHINCHOKU_AUDIT_CHAIN_STRIPES", 8, minimum=1, maximum=64)
 CSRF_FAILURE_VIEW = "shinchoku.web.errors.csrf_failure"
 # Where people reach the service: links in e-mails sent outside a request (import notices).
-BASE_URL = envconf.env_str("SHINCHOKU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+BASE_URL = (envconf.env_optional("SHINCHOKU_BASE_URL") or "").rstrip("/")
+if not BASE_URL:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SHINCHOKU_BASE_URL must be set in production (https://<the service's host>)")
+    BASE_URL = "http://127.0.0.1:8000"
 
 # Sliding-window limits on care-manager lookups that found nothing (DESIGN T2). Each entry is
 # (scope, window seconds, misses allowed in the window, cooling seconds); reaching the count

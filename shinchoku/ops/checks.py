@@ -7,6 +7,7 @@ trigger check runs always, because an audit table without its triggers is never 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
@@ -94,4 +95,13 @@ def check_production_posture(app_configs: Any = None, **kwargs: Any) -> list[Che
         )
     if not settings.HTTPS:
         messages.append(Error("HTTPS が無効です(SHINCHOKU_HTTPS)。", id="shinchoku.E004"))
+    base = urlsplit(settings.BASE_URL)
+    if base.scheme != "https" or base.hostname not in settings.ALLOWED_HOSTS:
+        messages.append(
+            Error(
+                "メールに載せるサービスのURL(SHINCHOKU_BASE_URL)が、HTTPS の公開ホスト名になっていません。",
+                hint="例: SHINCHOKU_BASE_URL=https://shinchoku.city.example.jp(SHINCHOKU_ALLOWED_HOSTS のホスト名)",
+                id="shinchoku.E005",
+            )
+        )
     return messages

@@ -6,12 +6,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from shinchoku.accounts.adapters import has_second_factor
+from shinchoku.lookup import selectors as lookup_selectors
+from shinchoku.web.decorators import actor
 
 
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    """The menu, and for an insurer's admins and auditors the lookup stops nobody has looked at."""
+    open_alerts = lookup_selectors.alerts_for_actor(actor(request)).filter(acknowledged_at__isnull=True).count()
+    return render(request, "web/home.html", {"open_alerts": open_alerts})
 
 
 @require_GET

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
+from io import StringIO
 from typing import Any
 from unittest import mock
 
@@ -15,6 +16,7 @@ import pytest
 import redis
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -22,7 +24,7 @@ from shinchoku.audit.events import EventType, Outcome
 from shinchoku.audit.models import AuditEvent
 from shinchoku.cases.codes import ApplicationKind
 from shinchoku.lookup.limits import DatabaseCounter, MissCounter, RedisCounter
-from shinchoku.lookup.models import Alert
+from shinchoku.lookup.models import Alert, MissWindow
 from tests.cases import make_case
 from tests.personas import Cast
 
@@ -189,3 +191,26 @@ def test_two_app_servers_share_the_count(cast: Cast, settings: Any) -> None:
     with mock.patch("shinchoku.lookup.services.miss_counter", side_effect=DatabaseCounter):
         _miss(client, 3)
         assert _look(client).status_code == 429
+
+
+def test_the_home_page_of_the_insurers_admin_points_at_unseen_stops(cast: Cast, counter: MissCounter) -> None:
+    _miss(_client(cast.office_a_cm), 3)
+    admin = _client(cast.a_admin)
+    assert "照会を止めた記録が1件あります" in admin.get("/").content.decode()
+    assert "照会を止めた記録" not in _client(cast.b_admin).get("/").content.decode()
+    admin.post(f"/lookup/alerts/{Alert.objects.get().pk}/acknowledge/")
+    assert "照会を止めた記録" not in admin.get("/").content.decode()
+
+
+def test_the_daily_prune_drops_counters_past_every_window(cast: Cast, settings: Any) -> None:
+    settings.LOOKUP_MISS_LIMITS = SMALL
+    client = _client(cast.office_a_cm)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        _miss(client, 2)
+        assert MissWindow.objects.count() == 4  # user, office, address, everyone
+        out = StringIO()
+        call_command("prune_lookup_counters", stdout=out)
+        assert MissWindow.objects.count() == 4 and "0件" in out.getvalue()
+        traveller.shift(timedelta(hours=2))
+        call_command("prune_lookup_counters", stdout=out)
+        assert MissWindow.objects.count() == 0

@@ -50,6 +50,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shinchoku.sqlite3'}",
         "EMAIL_URL": "smtp+tls://shinchoku:mail-password@mail.city.kumamoto.lg.jp:587",
         "SHINCHOKU_ALLOWED_HOSTS": "shinchoku.city.kumamoto.lg.jp",
+        "SHINCHOKU_BASE_URL": "https://shinchoku.city.kumamoto.lg.jp",
     }
 
 
@@ -179,6 +180,7 @@ def test_production_refuses_equal_keys(tmp_path: Path, name: str, value: str) ->
     ("name", "expected"),
     [
         ("SHINCHOKU_ALLOWED_HOSTS", "SHINCHOKU_ALLOWED_HOSTS must list the service's host names"),
+        ("SHINCHOKU_BASE_URL", "SHINCHOKU_BASE_URL must be set in production"),
         ("DATABASE_URL", "DATABASE_URL must be set in production"),
         ("EMAIL_URL", "EMAIL_URL must be set in production"),
     ],

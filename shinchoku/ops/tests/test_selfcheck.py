@@ -29,6 +29,7 @@ PRODUCTION_LIKE = {
     "CSRF_COOKIE_SECURE": True,
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "ALLOWED_HOSTS": ["shinchoku.city.example.jp"],
+    "BASE_URL": "https://shinchoku.city.example.jp",
 }
 
 
@@ -52,6 +53,12 @@ def test_a_per_process_cache_is_an_error_because_totp_replay_marks_would_not_be_
     local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with override_settings(**PRODUCTION_LIKE, CACHES=local):
         assert "shinchoku.E002" in _ids()
+
+
+@pytest.mark.parametrize("base_url", ["http://shinchoku.city.example.jp", "https://127.0.0.1:8000", ""])
+def test_links_in_e_mails_must_point_at_the_public_https_address(base_url: str) -> None:
+    with override_settings(**{**PRODUCTION_LIKE, "BASE_URL": base_url}):
+        assert "shinchoku.E005" in _ids()
 
 
 def test_a_wildcard_host_is_an_error() -> None:
