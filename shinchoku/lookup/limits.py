@@ -126,10 +126,6 @@ def _utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def _scope_of(key: str) -> str:
-    return key.split(":", 1)[0]
-
-
 def _latest(blocks: Iterable[Block]) -> Block | None:
     """The block that ends last; among equal ends the smallest key, so both counters agree."""
     return max(sorted(blocks, key=lambda block: block.key), key=lambda block: block.until, default=None)
@@ -170,7 +166,9 @@ class DatabaseCounter:
     """Counts in ``MissWindow`` rows; exact across app servers because each row is locked while it changes.
 
     ``record_miss`` writes in the caller's transaction when there is one: if the caller rolls
-    back, the miss is forgotten, so the lookup service must commit its misses.
+    back, the miss is forgotten, so the lookup service must commit its misses. Its row locks,
+    the "global" row's among them, last until that transaction ends and every miss of every
+    server waits on them, so call it last in the transaction.
     """
 
     def __init__(self, *, limits: Sequence[Limit] | None = None) -> None:
@@ -194,13 +192,15 @@ class DatabaseCounter:
         stamp = now.timestamp()
         breaches = []
         with transaction.atomic():
-            # Rows are created before any is locked, in one order, and conflicts are ignored:
-            # two servers creating the same key both go on to lock the one row that won.
+            # Missing rows are created before any row is locked, so a server that holds locks
+            # never waits to create; a conflict means another server created the row first, and
+            # both go on to lock that one row.
             existing = set(MissWindow.objects.filter(key__in=names).values_list("key", flat=True))
             missing = [MissWindow(key=key, stamps=[], updated_at=now) for key in names if key not in existing]
             if missing:
                 MissWindow.objects.bulk_create(missing, ignore_conflicts=True)
-            # Locked in key order by every server, so two misses sharing keys cannot deadlock.
+            # Every server locks in the same (the database's) key order, so two misses sharing
+            # keys wait for each other instead of deadlocking.
             rows = {
                 row.key: row for row in MissWindow.objects.select_for_update().filter(key__in=names).order_by("key")
             }
@@ -238,28 +238,56 @@ class DatabaseCounter:
         return deleted
 
 
-# Sets a block unless one is still running at the caller's `now` (ARGV[1]); a plain SET NX would
-# ask Redis's clock instead. The expiry (ARGV[3] ms) only tidies up: the stored end decides.
-_SET_BLOCK = """
-local current = redis.call('GET', KEYS[1])
-if current then
-    local ends = tonumber(current)
-    if ends and ends > tonumber(ARGV[1]) then
-        return 0
+# One miss for several keys, atomically: Redis runs a script with nothing in between, so of
+# several servers' concurrent misses exactly the one that reaches a limit sees it reached and
+# sets the block. KEYS: per key its sorted set and its block key. ARGV: now, the member, then per
+# key the trim horizon, the set's expiry (ms) and the number of limits, then per limit the
+# window's lower bound (exclusive), max_misses, the block's end and the block's expiry (ms).
+# Returns per key {1 if it set a block else 0, count of each limit...}.
+#
+# A running block is judged by its stored end against the caller's `now`, not by whether the
+# key still exists (SET NX), which would ask Redis's clock; expiries only reclaim memory.
+_RECORD_MISS = """
+local now = ARGV[1]
+local a = 3
+local results = {}
+for i = 1, #KEYS, 2 do
+    local misses, block = KEYS[i], KEYS[i + 1]
+    redis.call('ZADD', misses, now, ARGV[2])
+    redis.call('ZREMRANGEBYSCORE', misses, '-inf', ARGV[a])
+    redis.call('PEXPIRE', misses, ARGV[a + 1])
+    local limits = tonumber(ARGV[a + 2])
+    a = a + 3
+    local reply = {0}
+    local ends, expiry = nil, nil
+    for j = 1, limits do
+        local count = redis.call('ZCOUNT', misses, '(' .. ARGV[a], now)
+        reply[j + 1] = count
+        if count >= tonumber(ARGV[a + 1]) and (ends == nil or tonumber(ARGV[a + 2]) > tonumber(ends)) then
+            ends, expiry = ARGV[a + 2], ARGV[a + 3]
+        end
+        a = a + 4
     end
+    if ends then
+        local current = tonumber(redis.call('GET', block) or '')
+        if current == nil or current <= tonumber(now) then
+            redis.call('SET', block, ends, 'PX', expiry)
+            reply[1] = 1
+        end
+    end
+    results[#results + 1] = reply
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
+return results
 """
 
 
 class RedisCounter:
     """Counts in Redis: per key a sorted set of miss times and, while blocked, a block key.
 
-    Keys: ``{prefix}misses:{key}`` (members "<epoch>:<uuid>", score the epoch seconds) and
-    ``{prefix}blocked:{key}`` (value: the block's end in epoch seconds). Expiries are relative
-    durations, so they stay right whatever the offset between Redis's clock and ours; they only
-    reclaim memory, and every decision compares stored times with the caller's ``now``.
+    Keys: ``{prefix}misses:{key}`` (members "<epoch>:<uuid>", score the epoch seconds; trimmed to
+    the scope's longest window) and ``{prefix}blocked:{key}`` (value: the block's end in epoch
+    seconds). Expiries are relative durations (the longest window; the cooling period), so they
+    stay right whatever the offset between Redis's clock and ours; they only reclaim memory.
     Writes take effect at once, whatever database transaction the caller is in.
     """
 
@@ -269,7 +297,7 @@ class RedisCounter:
         self._client = client
         self._prefix = prefix
         self._policy = _Policy(limits)
-        self._set_block = client.register_script(_SET_BLOCK)
+        self._record_miss = client.register_script(_RECORD_MISS)
 
     def _misses(self, key: str) -> str:
         return f"{self._prefix}misses:{key}"
@@ -297,31 +325,31 @@ class RedisCounter:
         if not counted:
             return []
         stamp = now.timestamp()
-        member = f"{stamp!r}:{uuid.uuid4().hex}"
-        # One MULTI: the miss is added and counted atomically, so concurrent servers see distinct
-        # counts and the one that reaches a limit is the one whose miss reached it.
-        pipe = self._client.pipeline(transaction=True)
+        # Bounds and ends are computed here, once, so that Redis compares exactly the numbers
+        # the database counter would.
+        names: list[str] = []
+        args: list[str | int] = [repr(stamp), f"{stamp!r}:{uuid.uuid4().hex}"]
         for key, scope in counted:
+            names += [self._misses(key), self._block(key)]
             longest = self._policy.longest[scope]
-            name = self._misses(key)
-            pipe.zadd(name, {member: stamp})
-            pipe.zremrangebyscore(name, "-inf", repr(stamp - longest.total_seconds()))
-            pipe.pexpire(name, _milliseconds(longest))
+            args += [repr(stamp - longest.total_seconds()), _milliseconds(longest), len(self._policy.by_scope[scope])]
             for limit in self._policy.by_scope[scope]:
-                pipe.zcount(name, f"({stamp - limit.window.total_seconds()!r}", repr(stamp))
-        replies = iter(pipe.execute())
+                ends = (now + limit.cooling).timestamp()
+                args += [
+                    repr(stamp - limit.window.total_seconds()),
+                    limit.max_misses,
+                    repr(ends),
+                    _milliseconds(limit.cooling),
+                ]
+        replies = self._record_miss(keys=names, args=args)
         breaches = []
-        for key, scope in counted:
-            for _ in range(3):  # zadd, zremrangebyscore, pexpire
-                next(replies)
-            counts = [int(next(replies)) for _ in self._policy.by_scope[scope]]
-            breach = self._policy.breach(scope, key, counts, now)
-            # The block is set separately and atomically: of several servers whose misses all
-            # reached the limit, exactly one sets it and reports the breach.
-            if breach is not None and self._set_block(
-                keys=[self._block(key)],
-                args=[repr(stamp), repr(breach.until.timestamp()), _milliseconds(breach.until - now)],
-            ):
+        for (key, scope), (blocked_now, *counts) in zip(counted, replies, strict=True):
+            if blocked_now:
+                # The script blocked for the longest cooling among the tripped limits, the
+                # same choice as the policy's, so this breach ends when the stored block does.
+                breach = self._policy.breach(scope, key, [int(count) for count in counts], now)
+                if breach is None:
+                    raise RuntimeError(f"the Redis script blocked {key} although no limit was reached")
                 breaches.append(breach)
         return breaches
 
