@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
@@ -30,8 +30,11 @@ def approval_for_actor(actor: User, approval_id: int) -> OfficeApproval:
         raise Http404 from None
 
 
-def insurers_approving(office_id: int) -> QuerySet[Insurer]:
-    """Insurers whose cases this office's care managers may look up right now."""
+def insurers_approving(office_id: int | OuterRef) -> QuerySet[Insurer]:
+    """Insurers whose cases this office's care managers may look up right now.
+
+    ``office_id`` may be an ``OuterRef``, to apply the same rule to many offices in one query.
+    """
     return Insurer.objects.filter(
         is_active=True,
         office_approvals__office_id=office_id,

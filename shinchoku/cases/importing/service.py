@@ -27,6 +27,7 @@ from shinchoku.cases.importing.digest import content_digest
 from shinchoku.cases.importing.rows import RECORD_FIELDS, RowParser, RowProblem
 from shinchoku.cases.importing.staging import DATA_COLUMNS, Counts, StagingWriter
 from shinchoku.cases.models import ColumnMapping, ImportRun
+from shinchoku.cases.signals import import_merged
 from shinchoku.insurers.models import Insurer
 from shinchoku.lib.csvdecode import CsvDecodeError, CsvFormatError, detect_encoding, iter_csv_rows_stream
 
@@ -294,6 +295,9 @@ def _check_and_merge(outcome: ImportOutcome, staging: StagingWriter, *, dry_run:
     run.finished_at = timezone.now()
     run.save()
     staging.merge(insurer_id=run.insurer.pk, source=Source.IMPORT, import_id=run.pk, now=run.finished_at)
+    # Past every way of rejecting the file and the dry-run exit, and still in the transaction:
+    # receivers defer their work to on_commit, so a later failure (the audit write) sends nothing.
+    import_merged.send(sender=ImportRun, run=run)
 
 
 def _apply_counts(run: ImportRun, counts: Counts) -> None:

@@ -1,0 +1,125 @@
+"""E-mail to care managers when an import changed cases they follow: one message per person and
+import, saying only how many of their followed applications changed.
+
+A message holds no 被保険者番号, no date, no stage or result and no case id: mail is forwarded,
+mis-addressed and read on shared screens, so the details stay behind the login on the linked page.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections import Counter
+
+from django.conf import settings
+from django.core import mail
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from shinchoku.accounts.models import User
+from shinchoku.accounts.permissions import Permission
+from shinchoku.audit.events import EventType
+from shinchoku.audit.services import audit_record
+from shinchoku.cases.models import ImportRun
+from shinchoku.lookup.models import Follow, Preference
+from shinchoku.offices.selectors import insurers_approving
+
+logger = logging.getLogger(__name__)
+
+# The care managers' linked-cases page (lookup:linked_list) and their notification choice are
+# built on another branch; until they are merged, these paths stand in for reverse().
+LINKED_PATH = "/lookup/linked/"
+PREFERENCES_PATH = "/lookup/preferences/"
+
+SUBJECT_TEMPLATE = "lookup/email/followed_changed_subject.txt"
+BODY_TEMPLATE = "lookup/email/followed_changed_body.txt"
+
+
+def notify_followers(run_id: int) -> int:
+    """E-mails every care manager who follows a case import ``run_id`` created or changed, and
+    may still see it; returns the number of e-mails sent.
+
+    Called once the import has committed (``lookup.receivers``): a failure to send is logged and
+    swallowed, since the import itself stands.
+    """
+    run = ImportRun.objects.select_related("insurer").filter(pk=run_id, status=ImportRun.Status.SUCCEEDED).first()
+    if run is None:
+        return 0
+    changed: Counter[int] = Counter()
+    recipients: dict[int, User] = {}
+    cases: set[int] = set()
+    for follow in _follows_to_notify(run):
+        # Defence in depth: the query already asks for active users; roles can still change.
+        if follow.user.can(Permission.LOOKUP_CASE_LOOKUP):
+            recipients[follow.user_id] = follow.user
+            changed[follow.user_id] += 1
+            cases.add(follow.case_id)
+    if not recipients:
+        return 0
+
+    # Recipients have no language setting; they get the service's language, not the importer's.
+    with translation.override(settings.LANGUAGE_CODE):
+        messages = [_message(user, changed[pk]) for pk, user in recipients.items()]
+    try:
+        with mail.get_connection() as connection:
+            sent = connection.send_messages(messages)
+    except (smtplib.SMTPException, OSError) as exc:
+        # The exception text can name recipients' addresses: log its type only.
+        logger.error("follow notices of import run %s could not be sent (%s)", run.pk, type(exc).__name__)
+        return 0
+    if sent:
+        _audit(run, recipients=sent, cases=len(cases))
+    return sent
+
+
+def _follows_to_notify(run: ImportRun) -> QuerySet[Follow]:
+    """Follows of the run's cases whose follower should hear of it, with the user, in one query."""
+    return (
+        Follow.objects.filter(
+            case__last_import_id=run.pk,
+            user__is_active=True,
+            # A case handed to another office no longer concerns this office's care managers.
+            user__office__number=F("case__office_number"),
+        )
+        .filter(Exists(insurers_approving(OuterRef("user__office_id")).filter(pk=run.insurer_id)))
+        # No Preference row means the default: e-mail on.
+        .exclude(Exists(Preference.objects.filter(user_id=OuterRef("user_id"), email_on_followed_change=False)))
+        .select_related("user")
+        # What the notice needs of the user (address, role, state); no password hash in memory.
+        .only("case", "user__email", "user__role", "user__is_active")
+        .order_by("user_id", "case_id")
+    )
+
+
+def _message(user: User, changed: int) -> mail.EmailMessage:
+    context = {
+        "changed": changed,
+        "linked_url": settings.BASE_URL + LINKED_PATH,
+        "preferences_url": settings.BASE_URL + PREFERENCES_PATH,
+        "service_name": settings.SERVICE_NAME,
+    }
+    subject = "".join(render_to_string(SUBJECT_TEMPLATE, context).splitlines()).strip()
+    return mail.EmailMessage(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=render_to_string(BODY_TEMPLATE, context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )
+
+
+def _audit(run: ImportRun, *, recipients: int, cases: int) -> None:
+    try:
+        with transaction.atomic():
+            audit_record(
+                event_type=EventType.LOOKUP_NOTIFICATION_SENT,
+                insurer=run.insurer,
+                actor=None,
+                actor_label="notify_followers",
+                target=run,
+                details={"recipients": recipients, "cases": cases},
+            )
+    except DatabaseError as exc:
+        # The e-mails are gone already; failing here would only turn the import's reply into an error.
+        logger.error("the notice event of import run %s could not be recorded (%s)", run.pk, type(exc).__name__)
