@@ -16,6 +16,7 @@ from django.core import mail
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from shinchoku.accounts.models import User
@@ -27,11 +28,6 @@ from shinchoku.lookup.models import Follow, Preference
 from shinchoku.offices.selectors import insurers_approving
 
 logger = logging.getLogger(__name__)
-
-# The care managers' linked-cases page (lookup:linked_list) and their notification choice are
-# built on another branch; until they are merged, these paths stand in for reverse().
-LINKED_PATH = "/lookup/linked/"
-PREFERENCES_PATH = "/lookup/preferences/"
 
 SUBJECT_TEMPLATE = "lookup/email/followed_changed_subject.txt"
 BODY_TEMPLATE = "lookup/email/followed_changed_body.txt"
@@ -96,8 +92,8 @@ def _follows_to_notify(run: ImportRun) -> QuerySet[Follow]:
 def _message(user: User, changed: int) -> mail.EmailMessage:
     context = {
         "changed": changed,
-        "linked_url": settings.BASE_URL + LINKED_PATH,
-        "preferences_url": settings.BASE_URL + PREFERENCES_PATH,
+        "linked_url": settings.BASE_URL + reverse("lookup:linked_list"),
+        "preferences_url": settings.BASE_URL + reverse("lookup:preferences"),
         "service_name": settings.SERVICE_NAME,
     }
     subject = "".join(render_to_string(SUBJECT_TEMPLATE, context).splitlines()).strip()

@@ -36,7 +36,7 @@ from shinchoku.cases.models import Case, ImportRun
 from shinchoku.cases.tests.files import HEADER, TODAY, row, run_import, stored, table
 from shinchoku.insurers.models import Insurer
 from shinchoku.lookup.models import Follow, Preference
-from shinchoku.lookup.notifications import LINKED_PATH, PREFERENCES_PATH, notify_followers
+from shinchoku.lookup.notifications import notify_followers
 from shinchoku.offices.models import ApprovalStatus
 from shinchoku.offices.services import approval_set_status
 from tests.personas import Cast, make_user
@@ -352,8 +352,8 @@ def test_the_email_tells_only_the_count_and_links_to_the_service(
     cases = list(Case.objects.filter(insurer=insurer))
     assert outcome.run.updated == 2
     assert {case.care_level for case in cases} == {CareLevel.CARE_3, ""}
-    linked = f"https://shinchoku.city.example.jp{LINKED_PATH}"
-    preferences = f"https://shinchoku.city.example.jp{PREFERENCES_PATH}"
+    linked = "https://shinchoku.city.example.jp/lookup/linked/"
+    preferences = "https://shinchoku.city.example.jp/lookup/preferences/"
     assert (message.subject, message.from_email) == (SUBJECT, settings.DEFAULT_FROM_EMAIL)
     assert f"\n{linked}\n" in message.body
     assert f"\n{preferences}\n" in message.body
