@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
+from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditChainHead, AuditEvent
 from shinchoku.offices.models import OfficeApproval
 
@@ -43,3 +44,13 @@ def chains_for_actor(actor: User) -> list[str]:
     heads = AuditChainHead.objects.filter(chain__startswith=prefix).values_list("chain", flat=True)
     with_events = AuditEvent.objects.filter(chain__startswith=prefix).values_list("chain", flat=True).distinct()
     return sorted(set(heads) | set(with_events))
+
+
+# Named views of the trail for review (issue 4 item 7): which lookups to look at first.
+REVIEW_FILTERS: dict[str, Q] = {
+    # A care manager opened a case whose office on file is not theirs.
+    "unlinked_lookups": Q(event_type=EventType.LOOKUP_CASE_LOOKED_UP, details__result="hit", details__linked=False),
+    # Lookups that found nothing or were refused, and the stops they caused.
+    "lookup_misses": Q(event_type=EventType.LOOKUP_CASE_LOOKED_UP, details__result__in=["miss", "blocked"])
+    | Q(event_type=EventType.LOOKUP_LIMIT_EXCEEDED),
+}

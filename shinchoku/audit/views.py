@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shinchoku.accounts.permissions import Permission
@@ -12,6 +13,11 @@ from shinchoku.audit import chain, selectors
 from shinchoku.audit.events import EventType, Outcome
 from shinchoku.audit.services import audit_record
 from shinchoku.web.decorators import actor, require_permission
+
+REVIEW_LABELS = (
+    ("unlinked_lookups", _("担当外の申請の照会(要確認)")),
+    ("lookup_misses", _("照会の該当なし・停止")),
+)
 
 
 @require_GET
@@ -22,6 +28,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     event_type = request.GET.get("type", "")
     if event_type in EventType.values:
         events = events.filter(event_type=event_type)
+    review = request.GET.get("review", "")
+    if review in selectors.REVIEW_FILTERS:
+        events = events.filter(selectors.REVIEW_FILTERS[review])
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -30,6 +39,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "event_types": EventType.choices,
             "selected_type": event_type,
+            "reviews": REVIEW_LABELS,
+            "selected_review": review,
             "can_verify": me.can(Permission.AUDIT_TRAIL_VERIFY),
         },
     )

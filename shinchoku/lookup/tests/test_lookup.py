@@ -353,3 +353,19 @@ def test_the_result_page_is_laid_out_for_a_tablet(cast: Cast, sign_in: Any, case
 def test_lookup_routes_name_the_number_nowhere() -> None:
     for name in ("lookup:lookup", "lookup:linked_list", "lookup:preferences", "lookup:alert_list"):
         assert re.fullmatch(r"/lookup/[a-z/]*", reverse(name))
+
+
+def test_auditors_can_list_lookups_of_cases_not_linked_to_the_office(
+    cast: Cast, sign_in: Any, cases: dict[str, Case]
+) -> None:
+    cm = Client()
+    cm.force_login(cast.office_a_cm)
+    _post(cm)  # linked
+    _post(cm, insured_number=NUMBER_A_ELSEWHERE, application_kind=ApplicationKind.NEW)  # not linked
+    _post(cm, insured_number="0000000001")  # a miss
+    auditor = sign_in(cast.a_auditor)
+    unlinked = auditor.get("/audit/", {"review": "unlinked_lookups"}).content.decode()
+    assert unlinked.count("担当外</span>") == 1
+    assert unlinked.count("<td>進捗照会") == 1
+    misses = auditor.get("/audit/", {"review": "lookup_misses"}).content.decode()
+    assert misses.count("<td>進捗照会") == 1 and "担当外</span>" not in misses
