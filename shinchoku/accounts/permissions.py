@@ -23,7 +23,7 @@ class Permission(enum.StrEnum):
     CASES_IMPORT_HISTORY_READ = "cases:import_history:read"
     INSURERS_INSURER_MANAGE = "insurers:insurer:manage"
     INSURERS_POLICY_MANAGE = "insurers:policy:manage"
-    LOOKUP_ALERT_READ = "lookup:alert:read"
+    LOOKUP_ALERT_REVIEW = "lookup:alert:review"
     LOOKUP_CASE_LOOKUP = "lookup:case:lookup"
     OFFICES_APPROVAL_DECIDE = "offices:approval:decide"
     OFFICES_OFFICE_READ = "offices:office:read"

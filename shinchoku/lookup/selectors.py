@@ -105,7 +105,7 @@ def preference_for_actor(actor: User) -> Preference:
 
 def alerts_for_actor(actor: User) -> QuerySet[Alert]:
     """Lookup stops at the actor's insurer, newest first: its admins and auditors see them."""
-    if not actor.can(Permission.LOOKUP_ALERT_READ) or actor.insurer_id is None:
+    if not actor.can(Permission.LOOKUP_ALERT_REVIEW) or actor.insurer_id is None:
         return Alert.objects.none()
     return Alert.objects.filter(insurer_id=actor.insurer_id).order_by("-created_at", "-pk")
 

@@ -11,6 +11,7 @@ reached, telling the insurers' admins by e-mail and in the service.
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -79,12 +80,11 @@ def case_lookup(
     """
     now = timezone.now()
     keys = miss_keys(user_id=actor.pk, office_id=actor.office_id, ip=client_ip(request) if request else None)
-    counter = miss_counter()
     index = insured_index(insurer_number, insured_number)
     named = next((i for i in insurers if i.number == insurer_number), None)
     details: dict[str, object] = {"insurer_number": insurer_number, "index": index}
     with transaction.atomic():
-        block = counter.blocked(keys, now=now)
+        block = miss_counter().blocked(keys, now=now)
         if block is not None:
             audit_record_or_refuse(
                 event_type=EventType.LOOKUP_CASE_LOOKED_UP,
@@ -105,7 +105,6 @@ def case_lookup(
         )
         case = match.case
         if case is None:
-            breaches = counter.record_miss(keys, now=now)
             audit_record_or_refuse(
                 event_type=EventType.LOOKUP_CASE_LOOKED_UP,
                 actor=actor,
@@ -114,20 +113,23 @@ def case_lookup(
                 outcome=Outcome.FAILURE,
                 details={**details, "result": "miss", "reason": match.reason},
             )
-            if breaches:
-                _raise_alerts(actor, breaches, named=match.insurer, approving=insurers, now=now, request=request)
-            return LookupResult()
-
-        number = decrypt_insured(case.insurer.number, case.insured_number_enc)
-        linked = actor.office is not None and case.office_number == actor.office.number
-        audit_record_or_refuse(
-            event_type=EventType.LOOKUP_CASE_LOOKED_UP,
-            actor=actor,
-            request=request,
-            insurer=case.insurer,
-            target=case,
-            details={**details, "result": "hit", "linked": linked},
-        )
+        else:
+            number = decrypt_insured(case.insurer.number, case.insured_number_enc)
+            linked = actor.office is not None and case.office_number == actor.office.number
+            audit_record_or_refuse(
+                event_type=EventType.LOOKUP_CASE_LOOKED_UP,
+                actor=actor,
+                request=request,
+                insurer=case.insurer,
+                target=case,
+                details={**details, "result": "hit", "linked": linked},
+            )
+    if case is None:
+        # Counted once the miss and its audit row are committed: a lookup refused for want of
+        # its audit row is not counted, and no counter row stays locked while the trail is
+        # written (every miss of the service waits on the "global" row).
+        _count_miss(actor, keys, now=now, named=match.insurer, approving=insurers, request=request)
+        return LookupResult()
     return LookupResult(
         case=case,
         insured_number=number,
@@ -137,16 +139,32 @@ def case_lookup(
     )
 
 
+def _count_miss(
+    actor: User,
+    keys: dict[str, str],
+    *,
+    now: datetime,
+    named: Insurer | None,
+    approving: Sequence[Insurer],
+    request: HttpRequest | None,
+) -> None:
+    """Counts the miss; a limit it reaches is recorded as an alert in the same transaction."""
+    with transaction.atomic():
+        breaches = miss_counter().record_miss(keys, now=now)
+        if breaches:
+            _raise_alerts(actor, breaches, named=named, approving=approving, now=now, request=request)
+
+
 # -- alerts when a limit is reached -----------------------------------------------------------
 
 
-def _alert_subject(actor: User, breach: Breach, ip: str | None) -> str:
+def _alert_subject(actor: User, breach: Breach) -> str:
     if breach.scope == Alert.Scope.USER:
         return actor.email
     if breach.scope == Alert.Scope.OFFICE and actor.office is not None:
         return str(actor.office)
     if breach.scope == Alert.Scope.IP:
-        return ip or ""
+        return breach.key.removeprefix("ip:")  # what was counted: the address, or its IPv6 /64
     return str(Alert.Scope.GLOBAL.label)
 
 
@@ -170,11 +188,21 @@ def _raise_alerts(
     now: datetime,
     request: HttpRequest | None,
 ) -> None:
-    ip = client_ip(request) if request is not None else None
     alerts: list[Alert] = []
     for breach in breaches:
-        subject = _alert_subject(actor, breach, ip)
-        for insurer in _alerted_insurers(breach, named=named, approving=approving):
+        subject = _alert_subject(actor, breach)
+        insurers = _alerted_insurers(breach, named=named, approving=approving)
+        if not insurers:
+            # An office no insurer approves, naming no real insurer: nobody to tell, but the
+            # stop is still on the record (the office's chain).
+            audit_record_or_refuse(
+                event_type=EventType.LOOKUP_LIMIT_EXCEEDED,
+                actor=actor,
+                request=request,
+                outcome=Outcome.DENIED,
+                details=_breach_details(breach),
+            )
+        for insurer in insurers:
             alert = Alert.objects.create(
                 insurer=insurer,
                 created_at=now,
@@ -191,15 +219,19 @@ def _raise_alerts(
                 insurer=insurer,
                 target=alert,
                 outcome=Outcome.DENIED,
-                details={
-                    "scope": breach.scope,
-                    "misses": breach.misses,
-                    "window_seconds": int(breach.window.total_seconds()),
-                    "until": breach.until.isoformat(),
-                },
+                details=_breach_details(breach),
             )
             alerts.append(alert)
     transaction.on_commit(partial(send_alert_emails, [a.pk for a in alerts]))
+
+
+def _breach_details(breach: Breach) -> dict[str, object]:
+    return {
+        "scope": breach.scope,
+        "misses": breach.misses,
+        "window_seconds": int(breach.window.total_seconds()),
+        "until": breach.until.isoformat(),
+    }
 
 
 def _duration(seconds: int) -> str:
@@ -236,8 +268,9 @@ def send_alert_emails(alert_ids: list[int]) -> int:
         return 0
     try:
         return send_mass_mail(messages, fail_silently=False)
-    except Exception:
-        logger.exception("lookup alert e-mail could not be sent (%d alerts)", len(messages))
+    except (OSError, smtplib.SMTPException) as exc:
+        # The type only: an SMTP error's text can hold the recipients' addresses.
+        logger.error("lookup alert e-mail could not be sent (%d alerts): %s", len(messages), type(exc).__name__)
         return 0
 
 

@@ -4,16 +4,22 @@ and page content, never in a URL; every response is ``Cache-Control: no-store``.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from redis.exceptions import RedisError
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.lookup import selectors, services
 from shinchoku.lookup.forms import FollowForm, LookupForm, PreferenceForm
+from shinchoku.web import errors
 from shinchoku.web.decorators import actor, require_permission
+
+logger = logging.getLogger(__name__)
 
 ALERT_PAGE_SIZE = 100
 
@@ -27,15 +33,19 @@ def lookup(request: HttpRequest) -> HttpResponse:
     form = LookupForm(request.POST or None, insurers=insurers)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        result = services.case_lookup(
-            actor=me,
-            insurers=insurers,
-            insurer_number=data["insurer"],
-            insured_number=data["insured_number"],
-            applied_on=data["applied_on"],
-            application_kind=data["application_kind"],
-            request=request,
-        )
+        try:
+            result = services.case_lookup(
+                actor=me,
+                insurers=insurers,
+                insurer_number=data["insurer"],
+                insured_number=data["insured_number"],
+                applied_on=data["applied_on"],
+                application_kind=data["application_kind"],
+                request=request,
+            )
+        except RedisError:
+            logger.exception("lookup refused: the miss counters (Redis) cannot be reached")
+            return errors.lookup_limits_unavailable(request)
         if result.found:
             form = LookupForm(insurers=insurers)  # the next lookup starts from a clean form
     context = {"form": form, "insurers": insurers, "result": result}
@@ -93,19 +103,19 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@require_permission(Permission.LOOKUP_ALERT_READ)
+@require_permission(Permission.LOOKUP_ALERT_REVIEW)
 def alert_list(request: HttpRequest) -> HttpResponse:
     me = actor(request)
     alerts = list(selectors.alerts_for_actor(me).select_related("acknowledged_by")[:ALERT_PAGE_SIZE])
     return render(
         request,
         "lookup/alert_list.html",
-        {"alerts": alerts, "can_acknowledge": me.can(Permission.LOOKUP_ALERT_READ), "limit": ALERT_PAGE_SIZE},
+        {"alerts": alerts, "limit": ALERT_PAGE_SIZE},
     )
 
 
 @require_POST
-@require_permission(Permission.LOOKUP_ALERT_READ)
+@require_permission(Permission.LOOKUP_ALERT_REVIEW)
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     me = actor(request)
     alert = selectors.alert_for_actor(me, alert_id)

@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.utils import DatabaseError
 
 from shinchoku.audit import triggers
+from shinchoku.lookup.limits import configured_limits
 
 SHARED_CACHE_BACKENDS = (
     "django.core.cache.backends.redis.RedisCache",
@@ -105,3 +107,23 @@ def check_production_posture(app_configs: Any = None, **kwargs: Any) -> list[Che
             )
         )
     return messages
+
+
+@register("shinchoku")
+def check_lookup_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The miss limits are read on every lookup: a broken entry must stop the start, not every
+    lookup, and a scope without a limit must not pass unnoticed (DESIGN T2)."""
+    try:
+        limits = configured_limits()
+    except ImproperlyConfigured as exc:
+        return [Error(f"照会の回数制限(LOOKUP_MISS_LIMITS)の設定が正しくありません: {exc}", id="shinchoku.E006")]
+    missing = sorted({"user", "office", "ip", "global"} - {limit.scope for limit in limits})
+    if missing:
+        return [
+            Warning(
+                f"照会の「該当なし」に回数制限がない範囲があります: {', '.join(missing)}",
+                hint="docs/security.md の「Miss limits」の既定値を参考に LOOKUP_MISS_LIMITS を設定してください。",
+                id="shinchoku.W003",
+            )
+        ]
+    return []

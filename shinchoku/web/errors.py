@@ -79,3 +79,15 @@ def audit_unavailable(request: HttpRequest) -> HttpResponse:
             "照会の記録を保存できなかったため、安全のため結果を表示しませんでした。しばらくしてからもう一度お試しください。続く場合は保険者の担当窓口にご連絡ください。"
         ),
     )
+
+
+def lookup_limits_unavailable(request: HttpRequest) -> HttpResponse:
+    """The shared miss counters (Redis) cannot be reached: without them no lookup is answered."""
+    return _render(
+        request,
+        503,
+        gettext("ただいま照会できません"),
+        gettext(
+            "照会の回数を確認できないため、安全のため照会を止めています。しばらくしてからもう一度お試しください。続く場合は保険者の担当窓口にご連絡ください。"
+        ),
+    )

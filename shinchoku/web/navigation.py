@@ -35,7 +35,7 @@ NAV_ITEMS = (
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
     NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),
-    NavItem(_("照会停止の通知"), "lookup:alert_list", Permission.LOOKUP_ALERT_READ),
+    NavItem(_("照会停止の通知"), "lookup:alert_list", Permission.LOOKUP_ALERT_REVIEW),
     NavItem(_("消去記録"), "cases:erasure_list", Permission.CASES_ERASURE_READ),
     NavItem(_("稼働状況"), "ops:status", Permission.OPS_HEALTH_READ),
     NavItem(_("保険者の管理"), "admin:index", Permission.INSURERS_INSURER_MANAGE),

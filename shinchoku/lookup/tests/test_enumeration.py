@@ -214,3 +214,36 @@ def test_the_daily_prune_drops_counters_past_every_window(cast: Cast, settings: 
         traveller.shift(timedelta(hours=2))
         call_command("prune_lookup_counters", stdout=out)
         assert MissWindow.objects.count() == 0
+
+
+def test_lookups_are_refused_when_the_shared_counters_cannot_be_reached(cast: Cast, settings: Any) -> None:
+    settings.LOOKUP_MISS_LIMITS = SMALL
+    unreachable = RedisCounter(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), prefix="x:")
+    with mock.patch("shinchoku.lookup.services.miss_counter", return_value=unreachable):
+        response = _look(_client(cast.office_a_cm))
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "照会の回数を確認できないため" in html and "照会結果" not in html and NUMBER not in html
+
+
+def test_a_stop_with_no_insurer_to_tell_is_still_on_the_record(cast: Cast, counter: MissCounter) -> None:
+    client = _client(cast.outsider)
+    for i in range(3):
+        client.post(
+            URL,
+            {
+                "insurer": "999999",
+                "insured_number": f"{9100000000 + i:010d}",
+                "applied_on_date": APPLIED.isoformat(),
+                "application_kind": ApplicationKind.NEW,
+            },
+        )
+    assert not Alert.objects.exists()
+    event = AuditEvent.objects.get(event_type=EventType.LOOKUP_LIMIT_EXCEEDED)
+    assert event.insurer_id is None and event.office_id == cast.office_unapproved.pk
+
+
+def test_an_ipv6_stop_names_the_block_of_addresses_it_covers(cast: Cast, counter: MissCounter) -> None:
+    for n, user in enumerate((cast.office_a_cm, cast.office_b_cm, cast.office_a_admin, cast.office_b_admin)):
+        _miss(_client(user, f"2001:db8:0:7::{n + 1}"), 2 if n < 3 else 1)
+    assert Alert.objects.filter(scope=Alert.Scope.IP, subject="2001:db8:0:7::/64").exists()

@@ -89,7 +89,7 @@ def test_an_office_without_approval_sees_nothing(cast: Cast, sign_in: Any, linke
     approval_set_status(actor=None, insurer=cast.insurer_a, office=cast.office_a, status=ApprovalStatus.REVOKED)
     client = sign_in(cast.office_a_cm)
     html = client.get(LIST).content.decode()
-    assert "0000000011" not in html and "承認されていません" in html
+    assert "0000000011" not in html and "いま照会を利用できる保険者がありません" in html
     assert client.get(_detail(linked["open"])).status_code == 404
 
 

@@ -122,7 +122,7 @@ def test_an_office_approved_by_two_insurers_chooses_between_them(cast: Cast, sig
 def test_an_unapproved_office_gets_no_form_but_an_explanation(cast: Cast, sign_in: Any) -> None:
     html = sign_in(cast.outsider).get(URL).content.decode()
     assert 'name="insured_number"' not in html
-    assert "まだどの保険者からも利用を承認されていません" in html
+    assert "いま照会を利用できる保険者がありません" in html
 
 
 def test_a_suspended_approval_takes_effect_on_the_next_request(

@@ -61,6 +61,18 @@ def test_links_in_e_mails_must_point_at_the_public_https_address(base_url: str) 
         assert "shinchoku.E005" in _ids()
 
 
+def test_a_broken_miss_limit_stops_the_start() -> None:
+    broken = [("user", 900, 5, 60)]  # cooling shorter than the window
+    with override_settings(LOOKUP_MISS_LIMITS=broken):
+        assert "shinchoku.E006" in {m.id for m in checks.run_checks()}
+
+
+def test_a_scope_without_a_miss_limit_is_reported() -> None:
+    with override_settings(LOOKUP_MISS_LIMITS=[("user", 900, 5, 1800)]):
+        found = [m for m in checks.run_checks() if m.id == "shinchoku.W003"]
+    assert len(found) == 1 and "office" in found[0].msg and "global" in found[0].msg
+
+
 def test_a_wildcard_host_is_an_error() -> None:
     with override_settings(**{**PRODUCTION_LIKE, "ALLOWED_HOSTS": ["*"]}):
         assert "shinchoku.E003" in _ids()
