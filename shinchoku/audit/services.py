@@ -74,7 +74,10 @@ def _normalise_ip(value: str | None) -> str | None:
         return None
 
 
-@transaction.atomic
+# No savepoint when the caller already runs a transaction (it nearly always does: the event
+# belongs to the change or read it records). A failure then rolls back the caller's whole
+# transaction, which is what every caller wants; alone, it still runs atomically.
+@transaction.atomic(savepoint=False)
 def audit_record(
     *,
     event_type: EventType,

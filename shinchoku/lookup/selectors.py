@@ -1,24 +1,24 @@
 """Reads for care managers, scoped to their office and the insurers that approved it.
 
-The key lookup (``case_by_key``) does the same queries whatever the answer, and decides in
+The key lookup (``case_by_key``) does the same query whatever the answer, and decides in
 Python whether the office may see what it found, so "no such case", "a field does not match",
 "not approved by this insurer" and "another insurer's case" cost the same (DESIGN T2).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.cases.models import Case
 from shinchoku.insurers.models import Insurer
 from shinchoku.lookup.models import Alert, Follow, Preference
-from shinchoku.offices.models import ApprovalStatus, OfficeApproval
 from shinchoku.offices.selectors import insurers_approving
 
 if TYPE_CHECKING:
@@ -35,23 +35,26 @@ def lookup_insurers(actor: User) -> list[Insurer]:
 
 @dataclass(frozen=True)
 class KeyMatch:
-    insurer: Insurer | None  # the insurer the actor named, if it exists (for the audit trail)
+    insurer: Insurer | None  # the insurer the lookup concerns, when known (for the audit trail)
     case: Case | None  # the case, only when it exists and the actor's office is approved
     reason: str  # for the audit trail only: "" (found), "not_found", "not_approved"
 
 
 def case_by_key(
-    actor: User, *, insurer_number: str, insured_index: str, applied_on: date, application_kind: str
+    actor: User,
+    insurers: Sequence[Insurer],
+    *,
+    insurer_number: str,
+    insured_index: str,
+    applied_on: date,
+    application_kind: str,
 ) -> KeyMatch:
     """The one case with this key at this insurer, if the actor's office may see it.
 
-    Always two queries — the named insurer, then the case with the approval of the actor's
-    office as a column — whether or not either exists.
+    ``insurers`` are those approving the actor's office, read by this request. Always one
+    query, by the natural-key index, whether or not the insurer approves the office or the
+    case exists; the approval is decided in Python afterwards.
     """
-    insurer = Insurer.objects.filter(number=insurer_number).first()
-    approved = OfficeApproval.objects.filter(
-        insurer_id=OuterRef("insurer_id"), office_id=actor.office_id, status=ApprovalStatus.APPROVED
-    )
     found = (
         Case.objects.filter(
             insurer__number=insurer_number,
@@ -59,20 +62,16 @@ def case_by_key(
             applied_on=applied_on,
             application_kind=application_kind,
         )
-        .annotate(office_approved=Exists(approved))
         .select_related("insurer")
         .first()
     )
-    allowed = (
-        found is not None
-        and actor.can(Permission.LOOKUP_CASE_LOOKUP)
-        and actor.office_id is not None
-        and found.insurer.is_active
-        and bool(getattr(found, "office_approved", False))
-    )
-    if allowed:
-        return KeyMatch(insurer=insurer, case=found, reason="")
-    return KeyMatch(insurer=insurer, case=None, reason="not_approved" if found is not None else "not_found")
+    approving = {i.pk: i for i in insurers} if actor.can(Permission.LOOKUP_CASE_LOOKUP) else {}
+    named = next((i for i in approving.values() if i.number == insurer_number), None)
+    if found is None:
+        return KeyMatch(insurer=named, case=None, reason="not_found")
+    if found.insurer_id not in approving or not found.insurer.is_active:
+        return KeyMatch(insurer=found.insurer, case=None, reason="not_approved")
+    return KeyMatch(insurer=found.insurer, case=found, reason="")
 
 
 def linked_cases_for_actor(actor: User, insurers: list[Insurer]) -> QuerySet[Case]:

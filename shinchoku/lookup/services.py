@@ -98,6 +98,7 @@ def case_lookup(
 
         match = selectors.case_by_key(
             actor,
+            insurers,
             insurer_number=insurer_number,
             insured_index=index,
             applied_on=applied_on,
