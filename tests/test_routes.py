@@ -430,6 +430,15 @@ ROUTES: dict[str, Route] = {
         allowed=frozenset({"a_admin", "a_staff"}),
         not_found=frozenset({"b_admin", "b_staff"}),
     ),
+    # Insurer admins decide; staff only read (403), another insurer's admin finds nothing (404).
+    "offices:approval_decide": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/offices/", prefix=True)},
+        kwargs=lambda w: {"approval_id": w.cast.approval_a.pk},
+        data={"action": "suspend", "reason": "確認のため"},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin"}),
+    ),
     "ops:healthz": Route(Access.PUBLIC),
     # -- case data of the insurer ---------------------------------------------------------------
     "cases:case_search": Route(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, QuerySet
+from django.db.models import Case, Count, OuterRef, QuerySet, Value, When
 from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
@@ -21,6 +21,21 @@ def approvals_for_actor(actor: User) -> QuerySet[OfficeApproval]:
     if actor.can(Permission.OFFICES_OFFICE_READ) and actor.insurer_id is not None:
         return base.filter(insurer_id=actor.insurer_id)
     return base.none()
+
+
+def approvals_pending_first(actor: User) -> QuerySet[OfficeApproval]:
+    """The insurer's list for review: applications awaiting a decision first, then by number."""
+    return (
+        approvals_for_actor(actor)
+        .alias(waiting=Case(When(status=ApprovalStatus.PENDING, then=Value(0)), default=Value(1)))
+        .order_by("waiting", "office__number")
+    )
+
+
+def approval_status_counts(actor: User) -> dict[ApprovalStatus, int]:
+    """How many of the actor's approvals are in each status (every status, zeros included)."""
+    found = dict(approvals_for_actor(actor).order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: found.get(status.value, 0) for status in ApprovalStatus}
 
 
 def approval_for_actor(actor: User, approval_id: int) -> OfficeApproval:

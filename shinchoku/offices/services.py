@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from shinchoku.accounts.permissions import Permission
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
 from shinchoku.insurers.models import Insurer
 from shinchoku.lib.identifiers import check_office_number
+from shinchoku.offices.decisions import DECISIONS, REASON_MAX_LENGTH, Action
 from shinchoku.offices.models import (
     ApprovalStatus,
     CareOffice,
     OfficeApproval,
     OfficeKind,
 )
+from shinchoku.offices.notifications import send_decision_emails
 
 if TYPE_CHECKING:
     from shinchoku.accounts.models import User
@@ -76,3 +82,61 @@ def approval_set_status(
         details={"from": str(previous), "to": str(status), "reason": reason[:200]},
     )
     return approval
+
+
+@transaction.atomic
+def approval_decide(
+    *,
+    actor: User,
+    approval: OfficeApproval,
+    action: Action,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> OfficeApproval:
+    """An insurer admin's decision on an office's application or approval (``decisions``).
+
+    Refuses, with a ``ValidationError`` to show as it is, a decision the current status does not
+    allow (a page left open while someone else decided) and one that lacks its reason. Once the
+    decision has committed, the office's active admins are told by e-mail.
+    """
+    # Defence in depth: the view asks for the permission and finds the approval through the
+    # actor's insurer already.
+    if not actor.can(Permission.OFFICES_APPROVAL_DECIDE) or actor.insurer_id != approval.insurer_id:
+        raise PermissionDenied
+    decision = DECISIONS[Action(action)]
+    reason = reason.strip()
+    current = OfficeApproval.objects.select_for_update().select_related("insurer", "office").get(pk=approval.pk)
+    params = {"action": decision.label, "status": current.get_status_display()}
+    if current.status not in decision.sources:
+        raise ValidationError(
+            gettext(
+                "この事業所はいま「%(status)s」のため、「%(action)s」はできません。"
+                "この画面を開いた後に状態が変わった可能性があります。表示されている最新の状態を確認してください。"
+            ),
+            code="not_allowed",
+            params=params,
+        )
+    if decision.needs_reason and not reason:
+        message = gettext("「%(action)s」には理由が必要です(事業所に通知されます)。")
+        raise ValidationError({"reason": ValidationError(message, code="required", params=params)})
+    if len(reason) > REASON_MAX_LENGTH:
+        message = gettext("理由は%(n)d文字以内で書いてください。")
+        raise ValidationError({"reason": ValidationError(message, code="max_length", params={"n": REASON_MAX_LENGTH})})
+    if current.status == decision.to and current.reason == reason:
+        # A second press of the same button, or the same decision from two pages: not news.
+        raise ValidationError(
+            gettext("この事業所はすでに「%(status)s」で、理由も同じです。変更はありません。"),
+            code="unchanged",
+            params=params,
+        )
+    decided = approval_set_status(
+        actor=actor,
+        insurer=current.insurer,
+        office=current.office,
+        status=decision.to,
+        reason=reason,
+        request=request,
+    )
+    # The decision's own values, not the row's, in case another decision follows at once.
+    transaction.on_commit(partial(send_decision_emails, decided.pk, decision.action, reason))
+    return decided

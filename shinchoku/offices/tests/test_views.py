@@ -31,10 +31,11 @@ def test_insurer_staff_see_the_offices_that_applied_to_their_insurer(cast: Cast,
     response = sign_in(cast.a_staff).get(reverse("offices:approval_list"))
 
     assert response.status_code == 200
-    assert list(response.context["approvals"]) == [cast.approval_a, pending]
+    # Awaiting a decision first, then by office number.
+    assert list(response.context["approvals"]) == [pending, cast.approval_a]
     page = response.content.decode()
     assert cast.office_a.name in page
-    assert "審査中" in page
+    assert '<strong class="badge badge--warn">審査中</strong>' in page
 
 
 def test_it_hides_the_offices_of_other_insurers(cast: Cast, sign_in: SignIn) -> None:
