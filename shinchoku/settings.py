@@ -483,6 +483,16 @@ if not BASE_URL:
         raise ImproperlyConfigured("SHINCHOKU_BASE_URL must be set in production (https://<the service's host>)")
     BASE_URL = "http://127.0.0.1:8000"
 
+# Dormant accounts (DESIGN T3; accounts.dormancy, run daily by manage.py disable_dormant): an
+# account nobody has signed in to for this many days is disabled, after an e-mail sent this many
+# days before. Under 30 days ordinary absence (holidays, sick leave) would cost people their
+# accounts; past a year the control means nothing. The warning needs a day at least, and the
+# whole notice must fit in the period.
+ACCOUNTS_DORMANT_DAYS = envconf.env_int("SHINCHOKU_DORMANT_DAYS", 90, minimum=30, maximum=365)
+ACCOUNTS_DORMANT_WARNING_DAYS = envconf.env_int("SHINCHOKU_DORMANT_WARNING_DAYS", 14, minimum=1, maximum=30)
+if ACCOUNTS_DORMANT_WARNING_DAYS >= ACCOUNTS_DORMANT_DAYS:
+    raise ImproperlyConfigured("SHINCHOKU_DORMANT_WARNING_DAYS must be shorter than SHINCHOKU_DORMANT_DAYS")
+
 # Sliding-window limits on care-manager lookups that found nothing (DESIGN T2). Each entry is
 # (scope, window seconds, misses allowed in the window, cooling seconds); reaching the count
 # stops that scope's lookups for the cooling period, which is never shorter than the window.

@@ -400,6 +400,7 @@ ROUTES: dict[str, Route] = {
     "accounts:user_list": Route(
         Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"})
     ),
+    "accounts:account_counts": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
     "accounts:user_detail": Route(
         Access.PERMISSION,
         ok={"GET": OK, "POST": to("/staff/", prefix=True)},

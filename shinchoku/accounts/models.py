@@ -53,6 +53,12 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(_("登録日時"), auto_now_add=True)
     disabled_at = models.DateTimeField(_("無効化日時"), null=True, blank=True)
     disabled_reason = models.CharField(_("無効化の理由"), max_length=200, blank=True)
+    # Dormancy (accounts.dormancy). The last warning that the account will be disabled; it
+    # stands only while no activity came after it, so signing in cancels it without a write.
+    dormant_warned_at = models.DateTimeField(_("休眠による無効化の予告日時"), null=True, blank=True)
+    # When an admin last re-enabled the account: counts as activity, or the next run of
+    # disable_dormant would disable a long-unused account again at once.
+    reactivated_at = models.DateTimeField(_("再有効化日時"), null=True, blank=True)
 
     objects = UserManager()
 

@@ -83,8 +83,17 @@ def user_create(
 
 
 @transaction.atomic
-def user_disable(*, actor: User | None, user: User, reason: str, request: HttpRequest | None = None) -> User:
-    """Disables the account and ends every one of its sessions at once (leavers, T3)."""
+def user_disable(
+    *,
+    actor: User | None,
+    user: User,
+    reason: str,
+    request: HttpRequest | None = None,
+    actor_label: str = "",
+) -> User:
+    """Disables the account and ends every one of its sessions at once (leavers, T3).
+
+    ``actor`` is None when a job disables it (``actor_label`` then names the job)."""
     if not user.is_active:
         return user
     user.is_active = False
@@ -100,18 +109,23 @@ def user_disable(*, actor: User | None, user: User, reason: str, request: HttpRe
         office=user.office,
         target=user,
         details={"reason": reason[:200], "sessions_ended": ended},
+        actor_label=actor_label,
     )
     return user
 
 
 @transaction.atomic
 def user_enable(*, actor: User | None, user: User, request: HttpRequest | None = None) -> User:
+    """Re-enables the account. Counts as fresh activity and drops any dormancy warning, so a
+    long-unused account is not disabled again by the next ``disable_dormant`` run."""
     if user.is_active:
         return user
     user.is_active = True
     user.disabled_at = None
     user.disabled_reason = ""
-    user.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
+    user.reactivated_at = timezone.now()
+    user.dormant_warned_at = None
+    user.save(update_fields=["is_active", "disabled_at", "disabled_reason", "reactivated_at", "dormant_warned_at"])
     audit_record(
         event_type=EventType.ACCOUNTS_USER_ENABLED,
         actor=actor,

@@ -11,6 +11,7 @@ urlpatterns = [
         name="sessions_end_others",
     ),
     path("staff/", views.user_list, name="user_list"),
+    path("staff/counts/", views.account_counts, name="account_counts"),
     path("staff/<int:user_id>/", views.user_detail, name="user_detail"),
     path("staff/<int:user_id>/enable/", views.user_enable, name="user_enable"),
 ]

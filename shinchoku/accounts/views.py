@@ -6,6 +6,7 @@ from typing import Any
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -55,8 +56,23 @@ def sessions_end_others(request: HttpRequest) -> HttpResponse:
 @require_GET
 @require_permission(*MANAGE_STAFF)
 def user_list(request: HttpRequest) -> HttpResponse:
-    users = selectors.users_for_actor(actor(request))
-    return render(request, "accounts/user_list.html", {"users": users})
+    me = actor(request)
+    context = {
+        "users": selectors.users_for_actor(me),
+        "shows_counts": me.can(Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
+    }
+    return render(request, "accounts/user_list.html", context)
+
+
+@require_GET
+@require_permission(Permission.ACCOUNTS_INSURER_STAFF_MANAGE)
+def account_counts(request: HttpRequest) -> HttpResponse:
+    context = {
+        "rows": selectors.account_counts_for_actor(actor(request)),
+        "dormant_days": settings.ACCOUNTS_DORMANT_DAYS,
+        "warning_days": settings.ACCOUNTS_DORMANT_WARNING_DAYS,
+    }
+    return render(request, "accounts/account_counts.html", context)
 
 
 @require_http_methods(["GET", "POST"])

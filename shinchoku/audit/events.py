@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 class EventType(models.TextChoices):
     ACCOUNTS_USER_CREATED = "accounts:user:created", _("利用者の登録")
     ACCOUNTS_USER_DISABLED = "accounts:user:disabled", _("利用者の無効化")
+    ACCOUNTS_USER_DORMANCY_WARNED = "accounts:user:dormancy_warned", _("長期間利用のない利用者への無効化の予告")
     ACCOUNTS_USER_ENABLED = "accounts:user:enabled", _("利用者の再有効化")
     ACCOUNTS_USER_UPDATED = "accounts:user:updated", _("利用者情報の変更")
     API_CLIENT_CREATED = "api:client:created", _("API連携クライアントの発行")
