@@ -39,23 +39,22 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import LessThan
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from shinchoku.accounts.models import User
 from shinchoku.accounts.roles import Role
 from shinchoku.accounts.services import user_disable
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
+from shinchoku.web.mail import render_message
 
 logger = logging.getLogger(__name__)
 
 JOB = "manage.py disable_dormant"
 # Stored in ``User.disabled_reason`` (data, like the reasons admins type), not translated.
 DORMANT_REASON = "長期間利用がないため自動で無効化"
-SUBJECT_TEMPLATE = "accounts/email/dormancy_warning_subject.txt"
-BODY_TEMPLATE = "accounts/email/dormancy_warning_body.txt"
+TEMPLATE = "accounts/email/dormancy_warning"
 
 
 @dataclass(frozen=True)
@@ -219,15 +218,7 @@ def _warning_message(user: User, *, last_active: datetime, deadline: date, polic
         "url": settings.BASE_URL + reverse("web:home"),
         "service_name": settings.SERVICE_NAME,
     }
-    # Recipients have no language setting: they get the service's language.
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = "".join(render_to_string(SUBJECT_TEMPLATE, context).splitlines()).strip()
-        return mail.EmailMessage(
-            subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-            body=render_to_string(BODY_TEMPLATE, context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[user.email],
-        )
+    return render_message(TEMPLATE, context, [user.email])
 
 
 @dataclass

@@ -8,16 +8,13 @@ mis-addressed and read on shared screens, so the details stay behind the login o
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import Counter
 
 from django.conf import settings
 from django.core import mail
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
@@ -26,11 +23,11 @@ from shinchoku.audit.services import audit_record
 from shinchoku.cases.models import ImportRun
 from shinchoku.lookup.models import Follow, Preference
 from shinchoku.offices.selectors import insurers_approving
+from shinchoku.web.mail import render_message, send_or_log
 
 logger = logging.getLogger(__name__)
 
-SUBJECT_TEMPLATE = "lookup/email/followed_changed_subject.txt"
-BODY_TEMPLATE = "lookup/email/followed_changed_body.txt"
+TEMPLATE = "lookup/email/followed_changed"
 
 
 def notify_followers(run_id: int) -> int:
@@ -55,16 +52,8 @@ def notify_followers(run_id: int) -> int:
     if not recipients:
         return 0
 
-    # Recipients have no language setting; they get the service's language, not the importer's.
-    with translation.override(settings.LANGUAGE_CODE):
-        messages = [_message(user, changed[pk]) for pk, user in recipients.items()]
-    try:
-        with mail.get_connection() as connection:
-            sent = connection.send_messages(messages)
-    except (smtplib.SMTPException, OSError) as exc:
-        # The exception text can name recipients' addresses: log its type only.
-        logger.error("follow notices of import run %s could not be sent (%s)", run.pk, type(exc).__name__)
-        return 0
+    messages = [_message(user, changed[pk]) for pk, user in recipients.items()]
+    sent = send_or_log(messages, f"follow notices of import run {run.pk}")
     if sent:
         _audit(run, recipients=sent, cases=len(cases))
     return sent
@@ -96,13 +85,7 @@ def _message(user: User, changed: int) -> mail.EmailMessage:
         "preferences_url": settings.BASE_URL + reverse("lookup:preferences"),
         "service_name": settings.SERVICE_NAME,
     }
-    subject = "".join(render_to_string(SUBJECT_TEMPLATE, context).splitlines()).strip()
-    return mail.EmailMessage(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=render_to_string(BODY_TEMPLATE, context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-    )
+    return render_message(TEMPLATE, context, [user.email])
 
 
 def _audit(run: ImportRun, *, recipients: int, cases: int) -> None:

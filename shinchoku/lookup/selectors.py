@@ -69,7 +69,7 @@ def case_by_key(
     named = next((i for i in approving.values() if i.number == insurer_number), None)
     if found is None:
         return KeyMatch(insurer=named, case=None, reason="not_found")
-    if found.insurer_id not in approving or not found.insurer.is_active:
+    if found.insurer_id not in approving:  # approving insurers are active ones only
         return KeyMatch(insurer=found.insurer, case=None, reason="not_approved")
     return KeyMatch(insurer=found.insurer, case=found, reason="")
 

@@ -11,17 +11,14 @@ reached, telling the insurers' admins by e-mail and in the service.
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -37,6 +34,7 @@ from shinchoku.lookup import selectors
 from shinchoku.lookup.limits import Block, Breach, miss_counter, miss_keys
 from shinchoku.lookup.models import Alert, Follow, Preference
 from shinchoku.web.http import client_ip
+from shinchoku.web.mail import render_message, send_or_log
 
 logger = logging.getLogger(__name__)
 
@@ -243,36 +241,27 @@ def _duration(seconds: int) -> str:
 
 
 def send_alert_emails(alert_ids: list[int]) -> int:
-    """One e-mail per alert to each active admin of its insurer, in Japanese; sent after the
-    lookup's transaction committed. A mail failure is logged and does not undo the stop."""
+    """One e-mail per alert to each active admin of its insurer; sent after the lookup's
+    transaction committed. A mail failure is logged and does not undo the stop."""
     messages = []
-    alerts = Alert.objects.filter(pk__in=alert_ids).select_related("insurer").order_by("pk")
-    with translation.override(settings.LANGUAGE_CODE):
-        for alert in alerts:
-            admins = list(
-                User.objects.filter(insurer=alert.insurer, role=Role.INSURER_ADMIN, is_active=True)
-                .order_by("pk")
-                .values_list("email", flat=True)
-            )
-            if not admins:
-                continue
-            context = {
-                "alert": alert,
-                "window": _duration(alert.window_seconds),
-                "until": timezone.localtime(alert.blocked_until),
-                "url": settings.BASE_URL + reverse("lookup:alert_list"),
-            }
-            subject = render_to_string("lookup/email/limit_alert_subject.txt", context).strip()
-            body = render_to_string("lookup/email/limit_alert_body.txt", context)
-            messages.append((settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, admins))
-    if not messages:
-        return 0
-    try:
-        return send_mass_mail(messages, fail_silently=False)
-    except (OSError, smtplib.SMTPException) as exc:
-        # The type only: an SMTP error's text can hold the recipients' addresses.
-        logger.error("lookup alert e-mail could not be sent (%d alerts): %s", len(messages), type(exc).__name__)
-        return 0
+    for alert in Alert.objects.filter(pk__in=alert_ids).select_related("insurer").order_by("pk"):
+        admins = list(
+            User.objects.filter(insurer=alert.insurer, role=Role.INSURER_ADMIN, is_active=True)
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
+        if not admins:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            window = _duration(alert.window_seconds)
+        context = {
+            "alert": alert,
+            "window": window,
+            "until": timezone.localtime(alert.blocked_until),
+            "url": settings.BASE_URL + reverse("lookup:alert_list"),
+        }
+        messages.append(render_message("lookup/email/limit_alert", context, admins))
+    return send_or_log(messages, "lookup stop alerts")
 
 
 @transaction.atomic

@@ -8,23 +8,19 @@ address is shown to another.
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from django.conf import settings
-from django.core import mail
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
 from shinchoku.accounts.models import User
 from shinchoku.accounts.roles import Role
 from shinchoku.offices.decisions import DECISIONS, Action
 from shinchoku.offices.models import OfficeApproval
+from shinchoku.web.mail import render_message, send_or_log
 
 logger = logging.getLogger(__name__)
 
-SUBJECT_TEMPLATE = "offices/email/decision_subject.txt"
-BODY_TEMPLATE = "offices/email/decision_body.txt"
+TEMPLATE = "offices/email/decision"
 
 
 def send_decision_emails(approval_id: int, action: str, reason: str) -> int:
@@ -49,28 +45,10 @@ def send_decision_emails(approval_id: int, action: str, reason: str) -> int:
         "insurer": approval.insurer.name,
         "office": approval.office.name,
         "reason": reason,
+        "status": decision.to.label,
         "service_name": settings.SERVICE_NAME,
         "url": settings.BASE_URL + reverse("web:home"),
     }
-    # Recipients have no language setting; they get the service's language, not the decider's.
-    with translation.override(settings.LANGUAGE_CODE):
-        context["status"] = str(decision.to.label)
-        subject = "".join(render_to_string(SUBJECT_TEMPLATE, context).splitlines()).strip()
-        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
-        body = render_to_string(BODY_TEMPLATE, context)
-    messages = [
-        mail.EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[email])
-        for email in recipients
-    ]
-    try:
-        with mail.get_connection() as connection:
-            return connection.send_messages(messages)
-    except (smtplib.SMTPException, OSError) as exc:
-        # The type only: an SMTP error's text can hold the recipients' addresses.
-        logger.error(
-            "approval decision e-mail could not be sent (approval %s, %d recipients): %s",
-            approval_id,
-            len(messages),
-            type(exc).__name__,
-        )
-        return 0
+    # One message per admin: each sees only their own address.
+    messages = [render_message(TEMPLATE, context, [email]) for email in recipients]
+    return send_or_log(messages, f"approval decision e-mails (approval {approval_id})")

@@ -410,7 +410,7 @@ def test_a_failure_to_send_is_logged_without_addresses_and_the_import_stands(
     assert Case.objects.filter(last_import=outcome.run).count() == 1
     assert mailoutbox == []
     assert notices_recorded() == []
-    [record] = [r for r in caplog.records if r.name == "shinchoku.lookup.notifications"]
+    [record] = [r for r in caplog.records if r.name == "shinchoku.web.mail"]
     assert record.levelname == "ERROR"
     assert "SMTPRecipientsRefused" in record.getMessage()
     assert cast.office_a_cm.email not in caplog.text

@@ -427,7 +427,7 @@ def test_a_failure_to_send_is_logged_without_addresses_and_the_decision_stands(
     assert _fresh(cast.approval_a).status == S.SUSPENDED
     assert _decisions()[-1].details["to"] == "suspended"
     assert mailoutbox == []
-    [record] = [r for r in caplog.records if r.name == "shinchoku.offices.notifications"]
+    [record] = [r for r in caplog.records if r.name == "shinchoku.web.mail"]
     assert record.levelname == "ERROR"
     assert "SMTPRecipientsRefused" in record.getMessage()
     assert cast.office_a_admin.email not in caplog.text
