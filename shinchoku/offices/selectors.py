@@ -9,7 +9,7 @@ from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.insurers.models import Insurer
-from shinchoku.offices.models import ApprovalStatus, OfficeApproval
+from shinchoku.offices.models import ApprovalStatus, CareOffice, OfficeApproval, PledgeAcceptance
 
 if TYPE_CHECKING:
     from shinchoku.accounts.models import User
@@ -55,3 +55,51 @@ def insurers_approving(office_id: int | OuterRef) -> QuerySet[Insurer]:
         office_approvals__office_id=office_id,
         office_approvals__status=ApprovalStatus.APPROVED,
     ).order_by("number")
+
+
+def office_number_taken(number: str) -> bool:
+    """Whether an office with this (normalised) number is registered. Office numbers are public
+    (介護サービス情報公表システム), so the registration form may say so without being an oracle."""
+    return CareOffice.objects.filter(number=number).exists()
+
+
+def applications_for_actor(actor: User) -> QuerySet[OfficeApproval]:
+    """An office admin sees their own office's applications, to every insurer; nobody else any."""
+    base = OfficeApproval.objects.select_related("insurer", "proof")
+    if actor.can(Permission.OFFICES_APPLICATION_SUBMIT) and actor.office_id is not None:
+        return base.filter(office_id=actor.office_id).order_by("insurer__number")
+    return base.none()
+
+
+def application_for_actor(actor: User, approval_id: int) -> OfficeApproval:
+    try:
+        return applications_for_actor(actor).select_related("office").get(pk=approval_id)
+    except OfficeApproval.DoesNotExist:
+        raise Http404 from None
+
+
+def insurers_open_to(actor: User) -> QuerySet[Insurer]:
+    """Active insurers the actor's office has not applied to yet (none for anyone else)."""
+    if not actor.can(Permission.OFFICES_APPLICATION_SUBMIT) or actor.office_id is None:
+        return Insurer.objects.none()
+    return Insurer.objects.filter(is_active=True).exclude(office_approvals__office_id=actor.office_id)
+
+
+def insurers_open_to_registration() -> QuerySet[Insurer]:
+    """Every active insurer: the public registration form offers them all."""
+    return Insurer.objects.filter(is_active=True)
+
+
+def approval_with_proof_for_actor(actor: User, approval_id: int) -> OfficeApproval:
+    """An application of the actor's insurer, for opening its proof (404 otherwise)."""
+    if not actor.can(Permission.OFFICES_PROOF_READ):
+        raise Http404
+    try:
+        return approvals_for_actor(actor).select_related("proof").get(pk=approval_id, proof__isnull=False)
+    except OfficeApproval.DoesNotExist:
+        raise Http404 from None
+
+
+def pledge_acceptances_of(approval: OfficeApproval) -> QuerySet[PledgeAcceptance]:
+    """The acceptances made with this application (the approval was found through the actor)."""
+    return approval.pledge_acceptances.select_related("pledge", "user").order_by("-accepted_at")

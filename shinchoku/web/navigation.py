@@ -34,6 +34,7 @@ NAV_ITEMS = (
     NavItem(pgettext_lazy("plural", "事業所"), "offices:approval_list", Permission.OFFICES_OFFICE_READ),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
+    NavItem(_("利用申請"), "offices:applications", Permission.OFFICES_APPLICATION_SUBMIT),
     NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),
     NavItem(_("照会停止の通知"), "lookup:alert_list", Permission.LOOKUP_ALERT_REVIEW),
     NavItem(_("消去記録"), "cases:erasure_list", Permission.CASES_ERASURE_READ),
