@@ -170,7 +170,7 @@ def check(kind: MailKind, subject: str, body: str) -> None:
         unknown = sorted({m.group(1) for m in _TOKEN.finditer(text) if m.group(1) not in spec.placeholders})
         if unknown:
             errors.setdefault(field, []).append(
-                gettext("%(names)s は、このメールでは使えない差し込み項目です。使えるのは %(allowed)s です。")
+                gettext("%(names)sは、このメールでは使えない差し込み項目です。使えるのは %(allowed)s です。")
                 % {
                     "names": "、".join(f"「{placeholder(n)}」" for n in unknown),
                     "allowed": "、".join(placeholder(n) for n in spec.placeholders),
