@@ -50,10 +50,12 @@ from fido2.webauthn import (
     RegistrationResponse,
 )
 
+from shinchoku.accounts.invitations import invitation_issue
 from shinchoku.accounts.middleware import ENROLMENT_VIEWS
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import Role
+from shinchoku.accounts.services import user_create
 from shinchoku.api.models import ApiClient
 from shinchoku.api.services import api_client_create
 from shinchoku.audit.events import EventType
@@ -139,6 +141,7 @@ class World:
     linked_case_a: Case  # a case of insurer A whose office on file is office A
     alert_a: Alert  # a lookup stop reported to insurer A
     proof_a: DesignationProof  # office A's proof of designation, attached to its application to insurer A
+    invitation_token: str  # the open invitation of a care manager of office A
 
 
 def passkey_credential() -> dict[str, Any]:
@@ -227,7 +230,22 @@ def world(cast: Cast) -> World:
             blocked_until=timezone.now() + timedelta(minutes=30),
         ),
         proof_a=_proof_of_office_a(cast),
+        invitation_token=_invitation_token(cast),
     )
+
+
+def _invitation_token(cast: Cast) -> str:
+    invitee = user_create(
+        actor=cast.office_a_admin,
+        email="invitee-a@test.example",
+        display_name="招待 花子",
+        role=Role.CARE_MANAGER,
+        office=cast.office_a,
+        password=None,
+    )
+    token = invitation_issue(actor=cast.office_a_admin, user=invitee).token
+    assert token is not None
+    return token
 
 
 Kwargs = Callable[[World], dict[str, Any]]
@@ -436,6 +454,13 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+    ),
+    # The link in an invitation e-mail: the set-password form for anyone signed out; a signed-in
+    # persona is asked to log out first (200), and nothing is used up either way.
+    "accounts:invitation_accept": Route(
+        Access.PUBLIC,
+        also_serves=GET_AND_POST_FORM,
+        kwargs=lambda w: {"token": w.invitation_token},
     ),
     "audit:event_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "a_auditor", "b_admin", "b_auditor"})),
     "audit:event_detail": Route(

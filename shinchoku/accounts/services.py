@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from shinchoku.accounts.invitations import invitation_revoke
 from shinchoku.accounts.models import User
 from shinchoku.accounts.roles import INSURER_ROLES, OFFICE_ROLES, Role
 from shinchoku.audit.events import EventType, Outcome
@@ -101,6 +102,8 @@ def user_disable(
     user.disabled_reason = reason[:200]
     user.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
     ended = _end_sessions(user)
+    # Re-enabling must not bring an old link back to life: the admin sends a new one then.
+    invitation_revoke(actor=actor, user=user, reason="disabled", request=request, actor_label=actor_label)
     audit_record(
         event_type=EventType.ACCOUNTS_USER_DISABLED,
         actor=actor,

@@ -14,4 +14,5 @@ urlpatterns = [
     path("staff/counts/", views.account_counts, name="account_counts"),
     path("staff/<int:user_id>/", views.user_detail, name="user_detail"),
     path("staff/<int:user_id>/enable/", views.user_enable, name="user_enable"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

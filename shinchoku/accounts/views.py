@@ -4,18 +4,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from allauth.account import signals as account_signals
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shinchoku.accounts import selectors, services
-from shinchoku.accounts.forms import DisableUserForm
+from shinchoku.accounts import invitations, selectors, services
+from shinchoku.accounts.forms import DisableUserForm, SetOwnPasswordForm
+from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.web.decorators import actor, require_permission
 
@@ -130,3 +135,65 @@ def keep_last_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., 
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+# The login backend the invitation page signs a person in with (allauth's, as its login form does).
+LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """The token is in the URL: no Referer may carry it to any request this page makes. Nothing
+    here may be cached either (NoStoreMiddleware sets the same; this page does not rely on it)."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Public: the link in an invitation e-mail. Shows whose account it is and lets that person
+    set a password, then signs them in and sends them on to enrol a second factor.
+
+    A link that does not work — unknown, expired, used or revoked, or its account disabled —
+    gets one page with status 410 Gone whatever the reason: "this link is no longer valid, ask
+    for a new one" is all the person can act on, and telling the cases apart would only tell a
+    stranger holding the link which accounts exist."""
+    try:
+        invitation = invitations.invitation_for_token(token)
+    except invitations.InvitationUnusable:
+        return _unusable(request)
+    subject = invitation.user
+    if request.user.is_authenticated:
+        # Someone else's session on this browser (a shared office PC): accepting would sign them
+        # out unasked. They log out first, and come back to the link.
+        return _private(render(request, "accounts/invitation_signed_in.html", {"subject": subject}))
+    form = SetOwnPasswordForm(subject, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitations.invitation_accept(token=token, password=form.cleaned_data["password1"], request=request)
+        except invitations.InvitationUnusable:
+            return _unusable(request)
+        except ValidationError as exc:
+            form.add_error("password1", exc)
+        else:
+            response = redirect("web:enrol")
+            login(request, user, backend=LOGIN_BACKEND)
+            # As allauth's login does, so the session is listed (and can be ended) with the
+            # person's others.
+            account_signals.user_logged_in.send(sender=User, request=request, response=response, user=user)
+            # The password was typed in this very request: it counts as the confirmation allauth
+            # asks for before a second factor is added (for its usual 5 minutes), so the person
+            # is not asked for the password they chose a moment ago.
+            record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
+            messages.success(
+                request,
+                gettext("パスワードを設定しました。続けて、二要素認証を設定してください。"),
+            )
+            return _private(response)
+    context = {"subject": subject, "invitation": invitation, "form": form}
+    return _private(render(request, "accounts/invitation_accept.html", context))
+
+
+def _unusable(request: HttpRequest) -> HttpResponse:
+    context = {"days": settings.ACCOUNTS_INVITATION_DAYS}
+    return _private(render(request, "accounts/invitation_unusable.html", context, status=410))
