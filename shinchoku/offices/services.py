@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from shinchoku.accounts.invitations import invitation_issue
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import Role
@@ -238,6 +239,9 @@ def office_register(
     approvals = _applications_submit(
         actor=applicant, office=office, applications=applications, proof=proof, request=request
     )
+    # The applicant sets their own password through the e-mailed link (sent once this commits),
+    # then enrols a second factor; nobody, the applicant included, types a password on this form.
+    invitation_issue(actor=None, user=applicant, request=request)
     return Registration(office=office, applicant=applicant, approvals=approvals)
 
 

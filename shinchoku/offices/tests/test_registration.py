@@ -7,6 +7,7 @@ can only submit so often (DESIGN T3, T4; docs/security.md "Office registration")
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -21,7 +22,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from shinchoku.accounts.models import User
+from shinchoku.accounts.models import Invitation, User
 from shinchoku.accounts.roles import Role
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
@@ -64,7 +65,7 @@ Outbox = list[mail.EmailMessage]
 URL = "/register/"
 DONE = "/register/done/"
 
-WRITTEN = (CareOffice, User, OfficeApproval, DesignationProof, PledgeAcceptance, Pledge, AuditEvent)
+WRITTEN = (CareOffice, User, OfficeApproval, DesignationProof, PledgeAcceptance, Pledge, Invitation, AuditEvent)
 
 
 def _counts() -> dict[str, int]:
@@ -227,6 +228,7 @@ def test_the_applicant_gets_one_receipt_per_insurer_in_that_insurers_wording(
 
     post(application_data(cast.insurer_a, cast.insurer_b))
 
+    assert len(mailoutbox) == 3  # a receipt from each insurer, and the invitation
     received = [m for m in mailoutbox if "利用申請" in m.subject]
     assert [(m.to, m.subject) for m in received] == [
         ([APPLICANT_EMAIL], f"[介護認定 進捗照会] 【横浜市】{OFFICE_NAME}様の利用申請を受け付けました"),
@@ -241,6 +243,37 @@ def test_the_applicant_gets_one_receipt_per_insurer_in_that_insurers_wording(
     assert f"事業所: {OFFICE_NAME}(介護保険事業所番号 {NUMBER})" in body
     assert "熊本市の介護保険担当課が、申請の内容と指定通知書を確認します。" in body
     assert "http://127.0.0.1:8000/office/applications/" in body
+
+
+def test_the_applicant_is_invited_to_set_a_password_then_enrol_a_second_factor(
+    cast: Cast, client: Client, post: Callable[..., Any], mailoutbox: Outbox
+) -> None:
+    post(application_data(cast.insurer_a))
+
+    admin = User.objects.get(email=APPLICANT_EMAIL)
+    [invitation] = Invitation.objects.filter(user=admin)
+    assert invitation.created_by is None
+    assert invitation.used_at is None
+    [issued] = _events(EventType.ACCOUNTS_INVITATION_ISSUED)
+    assert (issued.target_id, issued.office) == (str(admin.pk), admin.office)
+    [invited] = [m for m in mailoutbox if "招待" in m.subject]
+    assert invited.to == [APPLICANT_EMAIL]
+    [link] = re.findall(r"http://127\.0\.0\.1:8000(/invitation/[^/\s]+/)", str(invited.body))
+    assert "中村 一郎 様" in str(invited.body)
+
+    page = client.get(link)
+    assert page.status_code == 200
+    response = client.post(
+        link,
+        {"password1": "ひかりの窓から見える阿蘇の山なみ 2026", "password2": "ひかりの窓から見える阿蘇の山なみ 2026"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:enrol")
+    admin.refresh_from_db()
+    assert admin.check_password("ひかりの窓から見える阿蘇の山なみ 2026")
+    # Before a second factor, the office admin's pages are closed.
+    assert client.get("/office/applications/")["Location"] == reverse("web:enrol")
 
 
 def test_the_confirmation_page_says_what_happens_next(cast: Cast, client: Client, post: Callable[..., Any]) -> None:
