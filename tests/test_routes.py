@@ -486,6 +486,14 @@ ROUTES: dict[str, Route] = {
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin"}),
     ),
+    # Insurer admins re-send the invitation of an office admin who never set a password.
+    "offices:approval_reinvite": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/offices/", prefix=True)},
+        kwargs=lambda w: {"approval_id": w.cast.approval_a.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin"}),
+    ),
     # Only the insurer's admins open an office's proof of designation; staff, auditors and offices get 403.
     "offices:proof_download": Route(
         Access.PERMISSION,

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db.models import Case, Count, OuterRef, QuerySet, Value, When
 from django.http import Http404
 
+from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
+from shinchoku.accounts.roles import Role
 from shinchoku.insurers.models import Insurer
 from shinchoku.offices.models import ApprovalStatus, CareOffice, OfficeApproval, PledgeAcceptance
-
-if TYPE_CHECKING:
-    from shinchoku.accounts.models import User
 
 
 def approvals_for_actor(actor: User) -> QuerySet[OfficeApproval]:
@@ -103,3 +100,10 @@ def approval_with_proof_for_actor(actor: User, approval_id: int) -> OfficeApprov
 def pledge_acceptances_of(approval: OfficeApproval) -> QuerySet[PledgeAcceptance]:
     """The acceptances made with this application (the approval was found through the actor)."""
     return approval.pledge_acceptances.select_related("pledge", "user").order_by("-accepted_at")
+
+
+def office_admins_of(approval: OfficeApproval) -> list[User]:
+    """The active admins of the approval's office (found through the actor already), for review."""
+    return list(
+        User.objects.filter(office_id=approval.office_id, role=Role.OFFICE_ADMIN, is_active=True).order_by("pk")
+    )

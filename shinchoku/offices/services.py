@@ -438,3 +438,29 @@ def proof_open(
         details={"approval_id": approval.pk, "proof_sha256": proof.sha256},
     )
     return proof, data
+
+
+@transaction.atomic
+def applicant_reinvite(*, actor: User, approval: OfficeApproval, request: HttpRequest | None = None) -> list[User]:
+    """An insurer admin sends a fresh invitation to the office's admins who never set a password.
+
+    A registered office has nobody else who could: its first admin is the applicant, whose link
+    may have lapsed before they used it. The new link goes to the admin's own address (the
+    insurer admin never sees it) and revokes any earlier one.
+    """
+    if not actor.can(Permission.OFFICES_APPROVAL_DECIDE) or actor.insurer_id != approval.insurer_id:
+        raise PermissionDenied
+    waiting = [
+        user
+        for user in User.objects.filter(office_id=approval.office_id, role=Role.OFFICE_ADMIN, is_active=True).order_by(
+            "pk"
+        )
+        if not user.has_usable_password()
+    ]
+    if not waiting:
+        raise ValidationError(
+            gettext("この事業所には、パスワードを設定していない管理者はいません。"), code="nobody_waiting"
+        )
+    for user in waiting:
+        invitation_issue(actor=actor, user=user, request=request)
+    return waiting

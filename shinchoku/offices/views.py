@@ -77,9 +77,31 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     return render(request, "offices/approval_detail.html", _detail_context(me, approval, form))
 
 
+@require_POST
+@require_permission(Permission.OFFICES_APPROVAL_DECIDE)
+def approval_reinvite(request: HttpRequest, approval_id: int) -> HttpResponse:
+    """Sends the office's admins who never set a password a new invitation link."""
+    me = actor(request)
+    approval = selectors.approval_for_actor(me, approval_id)
+    try:
+        invited = services.applicant_reinvite(actor=me, approval=approval, request=request)
+    except ValidationError as exc:
+        messages.info(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            gettext("%(names)s さんに、パスワード設定の案内を送り直しました。前のリンクは使えなくなりました。")
+            % {"names": "、".join(u.display_name for u in invited)},
+        )
+    return redirect("offices:approval_detail", approval_id=approval.pk)
+
+
 def _detail_context(me: User, approval: OfficeApproval, form: DecisionForm) -> dict[str, Any]:
     can_decide = me.can(Permission.OFFICES_APPROVAL_DECIDE)
+    admins = selectors.office_admins_of(approval)
     return {
+        "admins": [(admin, admin.has_usable_password()) for admin in admins],
+        "can_reinvite": can_decide and any(not admin.has_usable_password() for admin in admins),
         "approval": approval,
         "can_decide": can_decide,
         "can_open_proof": me.can(Permission.OFFICES_PROOF_READ),

@@ -276,6 +276,51 @@ def test_the_applicant_is_invited_to_set_a_password_then_enrol_a_second_factor(
     assert client.get("/office/applications/")["Location"] == reverse("web:enrol")
 
 
+def test_an_insurer_admin_re_sends_the_invitation_of_an_applicant_whose_link_lapsed(
+    cast: Cast,
+    client: Client,
+    post: Callable[..., Any],
+    mailoutbox: Outbox,
+    django_capture_on_commit_callbacks: OnCommit,
+) -> None:
+    post(application_data(cast.insurer_a))
+    approval = OfficeApproval.objects.get(office__number=NUMBER)
+    first = Invitation.objects.get(user__email=APPLICANT_EMAIL)
+    detail = reverse("offices:approval_detail", kwargs={"approval_id": approval.pk})
+    reinvite = reverse("offices:approval_reinvite", kwargs={"approval_id": approval.pk})
+    client.force_login(cast.a_admin)
+    page = _page(client.get(detail))
+    assert f"中村 一郎({APPLICANT_EMAIL})" in page
+    assert "パスワード未設定" in page
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reinvite, follow=True)
+
+    assert "中村 一郎 さんに、パスワード設定の案内を送り直しました。" in response.content.decode()
+    second = Invitation.objects.filter(user__email=APPLICANT_EMAIL).exclude(pk=first.pk).get()
+    assert second.created_by == cast.a_admin
+    assert Invitation.objects.get(pk=first.pk).revoked_at is not None
+    [message] = mailoutbox
+    assert message.to == [APPLICANT_EMAIL]
+    # Another insurer's admin finds no such application.
+    client.force_login(cast.b_admin)
+    assert client.post(reinvite).status_code == 404
+
+
+def test_there_is_nobody_to_re_invite_once_the_admin_has_a_password(cast: Cast, client: Client) -> None:
+    client.force_login(cast.a_admin)
+    detail = reverse("offices:approval_detail", kwargs={"approval_id": cast.approval_a.pk})
+    assert "パスワード設定の案内を送り直す" not in _page(client.get(detail))
+
+    response = client.post(
+        reverse("offices:approval_reinvite", kwargs={"approval_id": cast.approval_a.pk}), follow=True
+    )
+
+    assert "この事業所には、パスワードを設定していない管理者はいません。" in response.content.decode()
+    assert not Invitation.objects.filter(user=cast.office_a_admin).exists()
+
+
 def test_the_confirmation_page_says_what_happens_next(cast: Cast, client: Client, post: Callable[..., Any]) -> None:
     response = post(application_data(cast.insurer_a, cast.insurer_b))
 
