@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django.conf import settings
+from django.db import transaction
 
 from shinchoku.lib.filetypes import DocumentType, sniff_document
 from shinchoku.offices.models import DesignationProof
@@ -62,3 +63,34 @@ def download_name(proof: DesignationProof, office_number: str) -> str:
     """指定通知書_<office number>.<extension of the sniffed type>, whatever the sender called it."""
     extension = DocumentType.from_content_type(proof.content_type).extension
     return f"指定通知書_{office_number}.{extension}"
+
+
+def stale_proofs_exist() -> bool:
+    """Whether any proof is still sealed under a key other than the active one."""
+    return DesignationProof.objects.exclude(sealed__startswith=f"{settings.DATA_KEYRING.active_kid}$").exists()
+
+
+def reseal_batch(after_pk: int, batch_size: int) -> tuple[int | None, dict[str, int]]:
+    """Re-seals the next batch of proofs not under the active key, after ``after_pk``, in one
+    transaction (``cases.rotation`` runs it with the other data of the key ring).
+
+    Returns the last primary key seen (None when none is left) and counts by the old key id.
+    Raises ``lib.crypto.DecryptionError`` (nothing of the batch written) if one does not open.
+    """
+    active = f"{settings.DATA_KEYRING.active_kid}$"
+    counted: dict[str, int] = {}
+    with transaction.atomic():
+        rows = list(
+            DesignationProof.objects.select_for_update()
+            .filter(pk__gt=after_pk)
+            .exclude(sealed__startswith=active)
+            .order_by("pk")[:batch_size]
+        )
+        if not rows:
+            return None, counted
+        for proof in rows:
+            old_kid = settings.DATA_KEYRING.kid_of(proof.sealed)
+            proof.sealed = seal(proof.office_id, open_proof(proof))
+            counted[old_kid] = counted.get(old_kid, 0) + 1
+        DesignationProof.objects.bulk_update(rows, ["sealed"])
+    return rows[-1].pk, counted

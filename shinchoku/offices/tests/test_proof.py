@@ -5,6 +5,7 @@ opening audited (DESIGN T5, T6, T8)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from unittest import mock
 from urllib.parse import quote
 
@@ -19,10 +20,12 @@ from shinchoku.accounts.models import User
 from shinchoku.accounts.services import totp_enrol_for_setup
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
+from shinchoku.cases.rotation import RotationError, cases_rotate_data_key
 from shinchoku.insurers.selectors import pledge_current
-from shinchoku.lib.crypto import DecryptionError
+from shinchoku.lib.crypto import DecryptionError, KeyRing, encode_key, generate_key_spec
 from shinchoku.offices import proofs
 from shinchoku.offices.models import DesignationProof, OfficeApproval
+from shinchoku.offices.proofs import stale_proofs_exist
 from shinchoku.offices.services import Application, Registration, office_register
 from tests.documents import pdf, png
 from tests.personas import Cast
@@ -193,3 +196,37 @@ def test_the_review_page_links_the_proof_for_admins_only_and_shows_the_pledge_ac
     staff_page = sign_in(cast.a_staff).get(detail).content.decode()
     assert _url(approval) not in staff_page
     assert "指定通知書を開けるのは、保険者の管理者だけです。" in staff_page
+
+
+# -- key rotation ------------------------------------------------------------------------------
+
+
+def test_rotating_the_data_key_reseals_proofs_so_the_old_key_can_go(cast: Cast, settings: Any) -> None:
+    registration = _register(cast, to_b=True)
+    old: KeyRing = settings.DATA_KEYRING
+    old_spec = ",".join(f"{kid}:{encode_key(key)}" for kid, key in old.keys.items())
+    new_spec = generate_key_spec("p2")
+    settings.DATA_KEYRING = KeyRing.parse(f"{new_spec},{old_spec}")
+    assert stale_proofs_exist()
+
+    cases_rotate_data_key(batch_size=1)
+
+    proof = DesignationProof.objects.get(office=registration.office)
+    assert proof.sealed.startswith("p2$")
+    assert not stale_proofs_exist()
+    settings.DATA_KEYRING = KeyRing.parse(new_spec)  # the old key removed
+    assert proofs.open_proof(proof) == PROOF
+    event = AuditEvent.objects.get(event_type=EventType.CASES_KEY_ROTATED)
+    assert event.details["proofs_by_old_kid"] == {old.active_kid: 1}
+
+
+def test_a_proof_that_does_not_open_stops_the_rotation(cast: Cast, settings: Any) -> None:
+    registration = _register(cast)
+    DesignationProof.objects.filter(office=registration.office).update(sealed="gone$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    old: KeyRing = settings.DATA_KEYRING
+    settings.DATA_KEYRING = KeyRing.parse(
+        f"{generate_key_spec('p2')}," + ",".join(f"{kid}:{encode_key(key)}" for kid, key in old.keys.items())
+    )
+
+    with pytest.raises(RotationError, match="指定通知書"):
+        cases_rotate_data_key()
