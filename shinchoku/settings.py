@@ -519,7 +519,7 @@ PROOF_MAX_BYTES = envconf.env_int(
 # Submissions of the public registration form per client network (offices.throttle): (window
 # seconds, submissions allowed in it). An office registers once and may need a few tries to get
 # the form right; a company registering its several offices from one network in a day stays
-# well inside. Reasons in docs/security.md ("Office registration").
+# well inside. Reasons in docs/onboarding.md (section 4).
 OFFICES_REGISTRATION_LIMITS: list[tuple[int, int]] = [(3600, 10), (24 * 3600, 30)]
 SILENCED_SYSTEM_CHECKS = [
     # axes locks per account only: locking a whole IP would lock out every care manager behind

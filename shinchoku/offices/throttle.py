@@ -2,10 +2,9 @@
 
 Every POST counts, accepted or refused: each one costs an upload, a file check and, when it
 succeeds, rows, a pending application in an insurer's review list and e-mails to an address the
-sender typed. The figures and why they are what they are: ``docs/security.md`` ("Office
-registration"). Counting is per client network (an IPv4 address; an IPv6 /64, which one
-subscriber usually holds whole) in ``RegistrationAttempt`` rows in the database, so every app
-server shares the count.
+sender typed. The figures and why they are what they are: ``docs/onboarding.md`` (section 4).
+Counting is per client network (an IPv4 address; an IPv6 /64, which one subscriber usually holds
+whole) in ``RegistrationAttempt`` rows in the database, so every app server shares the count.
 
 Each attempt is committed in its own transaction before the form is looked at, so a
 registration that fails and rolls back still counts. Two requests racing at the edge may both

@@ -3,7 +3,7 @@ its proof of designation and each insurer's pledge; the applicant becomes the of
 
 Every refusal says what and where in Japanese and writes nothing; the whole registration is one
 transaction; the form tells nobody which e-mail addresses have accounts; and one client network
-can only submit so often (DESIGN T3, T4; docs/security.md "Office registration")."""
+can only submit so often (DESIGN T3, T4; docs/onboarding.md section 4)."""
 
 from __future__ import annotations
 
