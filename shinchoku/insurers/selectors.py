@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -58,4 +58,10 @@ def pledge_current(insurer: Insurer) -> PledgeText:
 
 
 def pledge_versions(insurer: Insurer) -> QuerySet[Pledge]:
-    return Pledge.objects.filter(insurer=insurer).select_related("created_by").order_by("-version")
+    """The insurer's versions, newest first, each with ``accepted``: how many acceptances it has."""
+    return (
+        Pledge.objects.filter(insurer=insurer)
+        .select_related("created_by")
+        .annotate(accepted=Count("acceptances"))
+        .order_by("-version")
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -208,7 +209,7 @@ def mail_text_edit(request: HttpRequest, kind: str) -> HttpResponse:
         "placeholders": [texts.PLACEHOLDERS[name] for name in texts.SPECS[mail_kind].placeholders],
         "default_subject": texts.default_wording(mail_kind)[0],
         "default_body": texts.default_wording(mail_kind)[1],
-        "sample_subject": subject,
+        "sample_subject": f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
         "sample_body": body,
     }
     return render(request, "insurers/mail_text_edit.html", context)

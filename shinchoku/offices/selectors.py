@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Case, Count, OuterRef, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
-from shinchoku.accounts.models import User
+from shinchoku.accounts.models import Invitation, User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import Role
 from shinchoku.insurers.models import Insurer
@@ -102,8 +106,28 @@ def pledge_acceptances_of(approval: OfficeApproval) -> QuerySet[PledgeAcceptance
     return approval.pledge_acceptances.select_related("pledge", "user").order_by("-accepted_at")
 
 
-def office_admins_of(approval: OfficeApproval) -> list[User]:
+@dataclass(frozen=True)
+class OfficeAdmin:
+    """An office admin as the insurer's review sees them: set up yet, and if not, their link."""
+
+    user: User
+    has_password: bool
+    invitation_expires_at: datetime | None  # of the open invitation; None: none open (lapsed or used)
+
+
+def office_admins_of(approval: OfficeApproval) -> list[OfficeAdmin]:
     """The active admins of the approval's office (found through the actor already), for review."""
-    return list(
-        User.objects.filter(office_id=approval.office_id, role=Role.OFFICE_ADMIN, is_active=True).order_by("pk")
-    )
+    now = timezone.now()
+    admins = []
+    for user in User.objects.filter(office_id=approval.office_id, role=Role.OFFICE_ADMIN, is_active=True).order_by(
+        "pk"
+    ):
+        open_invitation = (
+            Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+            .order_by("-expires_at")
+            .first()
+        )
+        admins.append(
+            OfficeAdmin(user, user.has_usable_password(), open_invitation.expires_at if open_invitation else None)
+        )
+    return admins

@@ -100,8 +100,8 @@ def _detail_context(me: User, approval: OfficeApproval, form: DecisionForm) -> d
     can_decide = me.can(Permission.OFFICES_APPROVAL_DECIDE)
     admins = selectors.office_admins_of(approval)
     return {
-        "admins": [(admin, admin.has_usable_password()) for admin in admins],
-        "can_reinvite": can_decide and any(not admin.has_usable_password() for admin in admins),
+        "admins": admins,
+        "can_reinvite": can_decide and any(not admin.has_password for admin in admins),
         "approval": approval,
         "can_decide": can_decide,
         "can_open_proof": me.can(Permission.OFFICES_PROOF_READ),

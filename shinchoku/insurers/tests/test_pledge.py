@@ -16,7 +16,10 @@ from shinchoku.audit.models import AuditEvent
 from shinchoku.insurers.models import Pledge
 from shinchoku.insurers.selectors import default_pledge_text, pledge_current, pledge_digest
 from shinchoku.insurers.services import pledge_create, pledge_for_acceptance
+from shinchoku.offices.models import OfficeKind
+from shinchoku.offices.services import Application, office_register
 from tests.personas import Cast
+from tests.registration import NUMBER, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -151,9 +154,23 @@ def test_only_insurer_admins_write_the_pledge(cast: Cast, sign_in: SignIn, perso
 
 def test_the_page_lists_the_versions_with_their_acceptances(cast: Cast, sign_in: SignIn) -> None:
     pledge_create(actor=cast.b_admin, insurer=cast.insurer_b, text="横浜市の誓約")
-    pledge_create(actor=cast.a_admin, insurer=cast.insurer_a, text="熊本市の誓約")
+    pledge_create(actor=cast.a_admin, insurer=cast.insurer_a, text="熊本市の誓約 第1版")
+    office_register(
+        number=NUMBER,
+        name="ひかり居宅介護支援事業所",
+        kind=OfficeKind.HOME_CARE_SUPPORT,
+        phone="096-123-4567",
+        contact_name="山田 花子",
+        applicant_name="中村 一郎",
+        applicant_email="hikari-admin@test.example",
+        applications=[Application(cast.insurer_a, pledge_current(cast.insurer_a).digest)],
+        proof=upload(),
+    )
+    pledge_create(actor=cast.a_admin, insurer=cast.insurer_a, text="熊本市の誓約 第2版")
 
-    page = sign_in(cast.a_admin).get(reverse("insurers:pledge")).content.decode()
+    response = sign_in(cast.a_admin).get(reverse("insurers:pledge"))
 
-    assert "第1版" in page
+    assert [(p.version, p.accepted) for p in response.context["versions"]] == [(2, 0), (1, 1)]
+    page = response.content.decode()
+    assert "いまの版: 第2版" in page
     assert "横浜市の誓約" not in page

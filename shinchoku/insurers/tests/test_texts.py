@@ -291,7 +291,7 @@ def test_the_edit_page_documents_the_placeholders_and_shows_a_sample(cast: Cast,
     for name in ("事業所名", "保険者名", "状態", "理由", "URL"):
         assert f"<code>{{{name}}}</code>" in page
     assert "値が空の項目" in page
-    assert "熊本市の利用審査の結果のお知らせ" in page  # the sample subject
+    assert "[介護認定 進捗照会] 熊本市の利用審査の結果のお知らせ" in page  # the sample subject, as sent
     assert "理由: 指定通知書の写しが不鮮明なため" in page  # the sample body, filled in
 
 

@@ -24,7 +24,7 @@ from shinchoku.cases.rotation import RotationError, cases_rotate_data_key
 from shinchoku.insurers.selectors import pledge_current
 from shinchoku.lib.crypto import DecryptionError, KeyRing, encode_key, generate_key_spec
 from shinchoku.offices import proofs
-from shinchoku.offices.models import DesignationProof, OfficeApproval
+from shinchoku.offices.models import DesignationProof, OfficeApproval, OfficeKind
 from shinchoku.offices.proofs import stale_proofs_exist
 from shinchoku.offices.services import Application, Registration, office_register
 from tests.documents import pdf, png
@@ -42,7 +42,7 @@ def _register(cast: Cast, *, to_b: bool = False, data: bytes = PROOF) -> Registr
     return office_register(
         number=NUMBER,
         name="ひかり居宅介護支援事業所",
-        kind="home_care_support",  # type: ignore[arg-type]
+        kind=OfficeKind.HOME_CARE_SUPPORT,
         phone="096-123-4567",
         contact_name="山田 花子",
         applicant_name="中村 一郎",

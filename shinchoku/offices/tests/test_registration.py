@@ -292,6 +292,9 @@ def test_an_insurer_admin_re_sends_the_invitation_of_an_applicant_whose_link_lap
     page = _page(client.get(detail))
     assert f"中村 一郎({APPLICANT_EMAIL})" in page
     assert "パスワード未設定" in page
+    assert "案内のリンクは" in page and "まで有効です。" in page
+    Invitation.objects.filter(pk=first.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "案内のリンクは期限切れです。" in _page(client.get(detail))
     mailoutbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -300,7 +303,8 @@ def test_an_insurer_admin_re_sends_the_invitation_of_an_applicant_whose_link_lap
     assert "中村 一郎 さんに、パスワード設定の案内を送り直しました。" in response.content.decode()
     second = Invitation.objects.filter(user__email=APPLICANT_EMAIL).exclude(pk=first.pk).get()
     assert second.created_by == cast.a_admin
-    assert Invitation.objects.get(pk=first.pk).revoked_at is not None
+    assert not Invitation.objects.get(pk=first.pk).is_open_at(timezone.now())
+    assert second.is_open_at(timezone.now())
     [message] = mailoutbox
     assert message.to == [APPLICANT_EMAIL]
     # Another insurer's admin finds no such application.
