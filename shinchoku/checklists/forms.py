@@ -44,7 +44,7 @@ class AnswerForm(forms.Form):
     any subset; signing (``action=sign``) wants every item answered and the confirmation ticked.
     """
 
-    draft = forms.IntegerField(widget=forms.HiddenInput)
+    draft = forms.IntegerField(widget=forms.HiddenInput, required=False)
     action = forms.ChoiceField(choices=[(SAVE, _("下書きを保存")), (SIGN, _("署名して提出"))])
     confirm = forms.BooleanField(
         label=_("上の回答が、この事業所のいまの取り組みのとおりであることを確認しました。"),
@@ -128,6 +128,17 @@ class AnswerForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("draft") != self.draft_id:
+            # The page was for a draft that has since been signed or discarded (and maybe replaced).
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "この画面を開いた後に、下書きが署名または破棄されました。入力した内容は保存されていません。最新の状態を確認してください。"
+                    ),
+                    code="stale",
+                ),
+            )
         if self.signing:
             for item in self.items:
                 name = f"choice-{item.label}"
