@@ -81,7 +81,7 @@ class AnswerForm(forms.Form):
                 label=_("チェック結果補足(任意)"),
                 required=False,
                 max_length=NOTE_MAX_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs={"rows": 1}),
                 initial=saved.note if saved else "",
                 error_messages={
                     "max_length": _("補足は%(limit_value)d文字以内で書いてください(いま%(show_value)d文字)。")

@@ -235,9 +235,12 @@ def test_signing_with_items_unanswered_lists_them_by_number_and_saves_nothing(ca
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "まだ署名できません。次の点を確認してください。回答はまだ保存されていません。" in page
+    assert "まだ署名できません。次の点を確認してください。この画面で入力した内容は、まだ保存されていません。" in page
     assert "未回答の項目が3項目あります:" in page
-    assert re.search(r'<a href="#item-1-2">1-2</a>、<a href="#item-3-5">3-5</a>、<a href="#item-5-6">5-6</a>', page)
+    assert re.search(
+        r'<a class="nowrap" href="#item-1-2">1-2</a>、<a class="nowrap" href="#item-3-5">3-5</a>、<a class="nowrap" href="#item-5-6">5-6</a>',
+        page,
+    )
     # Each missing item is marked where it is, and its message is tied to its group.
     assert 'class="checklist-item checklist-item--error" id="item-3-5" aria-describedby=" item-3-5-error"' in page
     assert '<div class="error" id="item-3-5-error"><p>チェック結果を選んでください。</p></div>' in page
