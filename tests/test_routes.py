@@ -62,8 +62,11 @@ from shinchoku.audit.services import audit_record
 from shinchoku.cases.importing.service import cases_import
 from shinchoku.cases.models import Case, ColumnMapping, ErasureRecord, ImportRun
 from shinchoku.cases.services import column_mapping_add
+from shinchoku.checklists.models import Submission
+from shinchoku.checklists.services import submission_start
 from shinchoku.lookup.models import Alert
 from tests.cases import make_case
+from tests.checklists import sign_checklist
 from tests.personas import Cast, make_user, signed_in_recently
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +138,7 @@ class World:
     column_mapping_a: ColumnMapping  # a header alias of insurer A
     linked_case_a: Case  # a case of insurer A whose office on file is office A
     alert_a: Alert  # a lookup stop reported to insurer A
+    checklist_a: Submission  # a signed checklist of office A (which also has a draft under way)
 
 
 def passkey_credential() -> dict[str, Any]:
@@ -206,10 +210,17 @@ def world(cast: Cast) -> World:
             window_seconds=900,
             blocked_until=timezone.now() + timedelta(minutes=30),
         ),
+        checklist_a=_checklist_a(cast),
     )
 
 
 Kwargs = Callable[[World], dict[str, Any]]
+
+
+def _checklist_a(cast: Cast) -> Submission:
+    signed = sign_checklist(cast.office_a_admin)
+    submission_start(actor=cast.office_a_admin, copy_previous=True)
+    return signed
 
 
 def _reset_key(w: World) -> dict[str, Any]:
@@ -326,6 +337,7 @@ GET_AND_POST_FORM = frozenset({"POST"})  # a form page: GET shows it, POST submi
 # People of care offices: the lookup's permission holders (an unapproved office's too: it is
 # let in and finds nothing, the same answer as any miss).
 OFFICE_PEOPLE = frozenset({"office_a_admin", "office_a_cm", "office_b_admin", "office_b_cm", "outsider"})
+OFFICE_ADMINS = frozenset({"office_a_admin", "office_b_admin"})
 REAUTH = to("account_reauthenticate")
 
 # Django's admin views do not restrict methods; only platform admins reach them at all.
@@ -504,6 +516,48 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"alert_id": w.alert_a.pk},
         allowed=frozenset({"a_admin", "a_auditor"}),
         not_found=frozenset({"b_admin", "b_auditor"}),
+    ),
+    # -- the security checklist: office admins answer it, insurer admins and auditors read it -------
+    "checklists:overview": Route(Access.PERMISSION, allowed=OFFICE_ADMINS),
+    # Office A has a draft under way already: starting another is refused back to the overview.
+    "checklists:start": Route(
+        Access.PERMISSION,
+        ok={"POST": to("checklists:answer")},
+        allowed=OFFICE_ADMINS,
+        per_persona={"office_a_admin": to("checklists:overview")},
+    ),
+    # The office's one draft; office B has none, so its admin is sent to the overview.
+    "checklists:answer": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        allowed=OFFICE_ADMINS,
+        per_persona={"office_b_admin": to("checklists:overview")},
+    ),
+    "checklists:discard": Route(Access.PERMISSION, ok={"POST": to("checklists:overview")}, allowed=OFFICE_ADMINS),
+    "checklists:submission_detail": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"submission_id": w.checklist_a.pk},
+        allowed=frozenset({"office_a_admin"}),
+        not_found=frozenset({"office_b_admin"}),
+    ),
+    "checklists:submission_pdf": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"submission_id": w.checklist_a.pk},
+        allowed=frozenset({"office_a_admin"}),
+        not_found=frozenset({"office_b_admin"}),
+    ),
+    "checklists:office_list": Route(
+        Access.PERMISSION, allowed=frozenset({"a_admin", "a_auditor", "b_admin", "b_auditor"})
+    ),
+    # Office A applied to insurer A only: insurer B's readers find nothing.
+    "checklists:office_submission": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"submission_id": w.checklist_a.pk},
+        allowed=frozenset({"a_admin", "a_auditor"}),
+        not_found=frozenset({"b_admin", "b_auditor"}),
+    ),
+    "checklists:policy": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
     ),
     "api:client_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
     "api:client_create": Route(
