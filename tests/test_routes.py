@@ -419,20 +419,50 @@ ROUTES: dict[str, Route] = {
         Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"})
     ),
     "accounts:account_counts": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
+    # Pages about one account: the platform admin holds the permission too (for insurer admins),
+    # so finds insurer A's staff member nowhere, like the other tenants' admins.
     "accounts:user_detail": Route(
         Access.PERMISSION,
         ok={"GET": OK, "POST": to("/staff/", prefix=True)},
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         data={"reason": "退職"},
         allowed=frozenset({"a_admin"}),
-        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
     ),
     "accounts:user_enable": Route(
         Access.PERMISSION,
         ok={"POST": to("/staff/", prefix=True)},
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         allowed=frozenset({"a_admin"}),
-        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:user_invite": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"}),
+    ),
+    # Back to the account's page, whatever came of it (a_staff has a password: nothing to resend).
+    "accounts:invitation_resend": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:invitation_cancel": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:second_factor_reset": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        data={"reason": "スマートフォンの紛失(電話で本人確認済み)"},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
     ),
     # The link in an invitation e-mail: the set-password form for anyone signed out; a signed-in
     # persona is asked to log out first (200), and nothing is used up either way.
@@ -554,6 +584,18 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"mapping_id": w.column_mapping_a.pk},
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin"}),
+    ),
+    # -- insurers and their admins (platform admins) ----------------------------------------------
+    "insurers:insurer_list": Route(Access.PERMISSION, allowed=frozenset({"platform_admin"})),
+    "insurers:insurer_create": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"platform_admin"})
+    ),
+    # Insurers are the platform admin's to see, all of them: not a tenant object (by path, not kwargs).
+    "insurers:insurer_admin_invite": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        path=lambda w: reverse("insurers:insurer_admin_invite", kwargs={"insurer_id": w.cast.insurer_a.pk}),
+        allowed=frozenset({"platform_admin"}),
     ),
     # Bearer tokens only: a session is no credential, so everyone without a token gets 401 (a
     # signed-in person without a second factor is still sent to enrolment first, as everywhere).

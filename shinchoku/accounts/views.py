@@ -8,6 +8,7 @@ from allauth.account import signals as account_signals
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -19,7 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shinchoku.accounts import invitations, selectors, services
-from shinchoku.accounts.forms import DisableUserForm, SetOwnPasswordForm
+from shinchoku.accounts.forms import DisableUserForm, InviteStaffForm, SecondFactorResetForm, SetOwnPasswordForm
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.web.decorators import actor, require_permission
@@ -28,6 +29,8 @@ MANAGE_STAFF = (
     Permission.ACCOUNTS_INSURER_STAFF_MANAGE,
     Permission.ACCOUNTS_OFFICE_STAFF_MANAGE,
 )
+# Pages about one account: also the platform admin's, for the insurer admins they created.
+MANAGE_ACCOUNT = (*MANAGE_STAFF, Permission.INSURERS_INSURER_MANAGE)
 
 
 @require_GET
@@ -81,7 +84,7 @@ def account_counts(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_permission(*MANAGE_STAFF)
+@require_permission(*MANAGE_ACCOUNT)
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     me = actor(request)
     subject = selectors.user_for_actor(me, user_id)
@@ -102,11 +105,29 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
                 % {"name": subject.display_name},
             )
             return redirect("accounts:user_detail", user_id=subject.pk)
-    return render(request, "accounts/user_detail.html", {"subject": subject, "form": form})
+    return _render_detail(request, subject, form=form)
+
+
+def _render_detail(
+    request: HttpRequest,
+    subject: User,
+    *,
+    form: DisableUserForm | None = None,
+    reset_form: SecondFactorResetForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "subject": subject,
+        "form": form or DisableUserForm(),
+        "reset_form": reset_form or SecondFactorResetForm(),
+        "back_to_insurers": actor(request).can(Permission.INSURERS_INSURER_MANAGE),
+        "invitation_days": settings.ACCOUNTS_INVITATION_DAYS,
+    }
+    return render(request, "accounts/user_detail.html", context, status=status)
 
 
 @require_POST
-@require_permission(*MANAGE_STAFF)
+@require_permission(*MANAGE_ACCOUNT)
 def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     me = actor(request)
     subject = selectors.user_for_actor(me, user_id)
@@ -115,6 +136,114 @@ def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
         request, gettext("%(name)s さんのアカウントを再び有効にしました。") % {"name": subject.display_name}
     )
     return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(*MANAGE_STAFF)
+def user_invite(request: HttpRequest) -> HttpResponse:
+    """Adds a person to the actor's office or insurer and mails them an invitation."""
+    me = actor(request)
+    form = InviteStaffForm(services.invitable_roles(me), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = services.staff_invite(
+                actor=me,
+                email=form.cleaned_data["email"],
+                display_name=form.cleaned_data["display_name"],
+                role=form.chosen_role(),
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _invited_message(invited))
+            return redirect("accounts:user_list")
+    return render(
+        request,
+        "accounts/user_invite.html",
+        {"form": form, "invitation_days": settings.ACCOUNTS_INVITATION_DAYS},
+    )
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _invited_message(user: User) -> str:
+    return gettext(
+        "%(name)s さん(%(email)s)に招待メールを送りました。リンクの有効期限は%(days)d日です。"
+        "本人がパスワードと二要素認証を設定すると「有効」になります。"
+    ) % {"name": user.display_name, "email": user.email, "days": settings.ACCOUNTS_INVITATION_DAYS}
+
+
+@require_POST
+@require_permission(*MANAGE_ACCOUNT)
+def invitation_resend(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A new link for someone who has not set a password yet; the earlier link stops working."""
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    try:
+        invitations.invitation_issue(actor=me, user=subject, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _invited_message(subject))
+    return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_POST
+@require_permission(*MANAGE_ACCOUNT)
+def invitation_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Makes the open link stop working (sent to a wrong address, say). The account stays,
+    without a password; it can be invited again, or disabled."""
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    if invitations.invitation_revoke(actor=me, user=subject, request=request):
+        messages.success(
+            request,
+            gettext("%(name)s さんへの招待を取り消しました。招待メールのリンクはもう使えません。")
+            % {"name": subject.display_name},
+        )
+    else:
+        messages.info(request, gettext("取り消す招待はありませんでした(期限切れ、または利用済みです)。"))
+    return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_POST
+@require_permission(*MANAGE_ACCOUNT)
+def second_factor_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    if subject.pk == me.pk:
+        messages.error(
+            request,
+            gettext(
+                "自分自身の二要素認証はここではリセットできません。リカバリーコードでログインし、"
+                "「アカウントとセキュリティ」から設定し直してください。"
+            ),
+        )
+        return redirect("accounts:user_detail", user_id=subject.pk)
+    form = SecondFactorResetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.second_factor_reset(actor=me, user=subject, reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                gettext(
+                    "%(name)s さんの二要素認証をリセットし、すべてのセッションを終了しました。"
+                    "本人にメールで知らせました。次にログインしたときに、新しく設定します。"
+                )
+                % {"name": subject.display_name},
+            )
+            return redirect("accounts:user_detail", user_id=subject.pk)
+    return _render_detail(request, subject, reset_form=form, status=200)
 
 
 def keep_last_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
