@@ -415,6 +415,8 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts:security": Route(Access.SIGNED_IN),
     "accounts:sessions_end_others": Route(Access.SIGNED_IN, ok={"POST": to("accounts:security")}),
+    # Everyone in the cast has an authenticator app to set up again.
+    "accounts:totp_replace": Route(Access.SIGNED_IN, also_serves=GET_AND_POST_FORM),
     "accounts:user_list": Route(
         Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"})
     ),

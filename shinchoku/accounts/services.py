@@ -166,6 +166,16 @@ def sessions_end_others(*, actor: User, request: HttpRequest) -> int:
 
 
 @transaction.atomic
+def totp_replace(*, actor: User, secret: str) -> None:
+    """Swaps the actor's authenticator app for a new one in one step (a lost or new phone), so
+    the account is never without one. The caller has checked a code made from ``secret``.
+    The removal and the addition are each audited by accounts.receivers; recovery codes stay."""
+    for old in Authenticator.objects.select_for_update().filter(user=actor, type=Authenticator.Type.TOTP):
+        old.delete()
+    TOTP.activate(actor, secret)
+
+
+@transaction.atomic
 def totp_enrol_for_setup(*, actor: User | None, user: User, secret: str) -> None:
     """Gives a set-up account (demo, first platform admin) its TOTP without the browser flow."""
     if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():

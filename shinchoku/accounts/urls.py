@@ -10,6 +10,7 @@ urlpatterns = [
         views.sessions_end_others,
         name="sessions_end_others",
     ),
+    path("account/second-factor/app/replace/", views.totp_replace, name="totp_replace"),
     path("staff/", views.user_list, name="user_list"),
     path("staff/counts/", views.account_counts, name="account_counts"),
     path("staff/<int:user_id>/", views.user_detail, name="user_detail"),

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from allauth.account import signals as account_signals
+from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import clear_totp_secret
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +23,13 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shinchoku.accounts import invitations, selectors, services
-from shinchoku.accounts.forms import DisableUserForm, InviteStaffForm, SecondFactorResetForm, SetOwnPasswordForm
+from shinchoku.accounts.forms import (
+    ActivateTOTPForm,
+    DisableUserForm,
+    InviteStaffForm,
+    SecondFactorResetForm,
+    SetOwnPasswordForm,
+)
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.web.decorators import actor, require_permission
@@ -43,6 +52,46 @@ def security(request: HttpRequest) -> HttpResponse:
         "current_session_key": request.session.session_key,
     }
     return render(request, "accounts/security.html", context)
+
+
+# allauth's decorator is untyped; it asks for the password (or a factor) again, as allauth's
+# own pages that add or remove a factor do.
+_recently_reauthenticated: Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]] = (
+    reauthentication_required(app="allauth.mfa")
+)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@_recently_reauthenticated
+def totp_replace(request: HttpRequest) -> HttpResponse:
+    """Sets up the authenticator app again on a new or replacement phone, for someone who still
+    has the old one or has just signed in with a recovery code after losing it. allauth only
+    lets a second app be set up after the first is removed, and the last one cannot be removed
+    (accounts.adapters): this swaps them in one step once a code from the new one is right.
+
+    As with every change of factor, the password (or a second factor) is asked again first."""
+    me = actor(request)
+    if not Authenticator.objects.filter(user=me, type=Authenticator.Type.TOTP).exists():
+        return redirect("mfa_activate_totp")
+    form = ActivateTOTPForm(request.POST or None, user=me)
+    if request.method == "POST" and form.is_valid():
+        services.totp_replace(actor=me, secret=form.secret)
+        clear_totp_secret(request)
+        messages.success(
+            request,
+            gettext("新しい認証アプリを設定しました。前のスマートフォンのアプリの確認コードは、もう使えません。"),
+        )
+        return redirect("mfa_index")
+    adapter = get_mfa_adapter()
+    totp_url = adapter.build_totp_url(me, form.secret)
+    svg = adapter.build_totp_svg(totp_url)
+    context = {
+        "form": form,
+        "replacing": True,
+        "totp_svg_data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
+    }
+    return render(request, "mfa/totp/activate_form.html", context)
 
 
 @require_POST
