@@ -110,13 +110,16 @@ class SetOwnPasswordForm(forms.Form):
         self.user = user
         super().__init__(*args, **kwargs)
         # Plain text, one sentence per rule: Django's own HTML list would not fit in a <p>.
-        self.fields["password1"].help_text = " ".join(password_validation.password_validators_help_texts())
+        self.fields["password1"].help_text = "".join(password_validation.password_validators_help_texts())
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            self.add_error("password2", gettext("2つのパスワードが一致しません。同じパスワードを入力してください。"))
+            self.add_error(
+                "password2",
+                gettext("2つのパスワードが一致しません。もう一度、両方の欄に同じパスワードを入力してください。"),
+            )
         elif first:
             try:
                 password_validation.validate_password(first, self.user)

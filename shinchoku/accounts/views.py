@@ -320,9 +320,14 @@ LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """The token is in the URL: no Referer may carry it to any request this page makes. Nothing
-    here may be cached either (NoStoreMiddleware sets the same; this page does not rely on it)."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The token is in the URL: no Referer may carry it to any request this page makes, nor
+    may anything here be cached (NoStoreMiddleware sets the same; this page does not rely on it).
+
+    ``strict-origin`` sends the scheme and host only, never the path, and nothing at all from
+    HTTPS to HTTP. Not ``no-referrer``: under it browsers send ``Origin: null`` with the page's
+    form posts, and Django's CSRF check rightly refuses those — the password form, the logout
+    button and the language switch would all fail."""
+    response["Referrer-Policy"] = "strict-origin"
     response["Cache-Control"] = "no-store"
     return response
 

@@ -151,7 +151,7 @@ class InsurerCreateForm(InsurerAdminForm):
             # Shown back in the hidden field: the same number sent again is then accepted.
             self.data = {**dict(self.data.items()), "confirmed_number": checked.value}
             raise forms.ValidationError(
-                gettext("%(warning)s 正しい番号であれば、このまま「登録して招待する」を押してください。")
+                gettext("%(warning)s正しい番号であれば、このまま「登録して招待する」を押してください。")
                 % {"warning": checked.warning},
                 code="check_digit",
             )
