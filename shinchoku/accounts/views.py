@@ -167,8 +167,8 @@ def _render_detail(
 ) -> HttpResponse:
     context = {
         "subject": subject,
-        "form": form or DisableUserForm(),
-        "reset_form": reset_form or SecondFactorResetForm(),
+        "form": form if form is not None else DisableUserForm(),
+        "reset_form": reset_form if reset_form is not None else SecondFactorResetForm(),
         "back_to_insurers": actor(request).can(Permission.INSURERS_INSURER_MANAGE),
         "invitation_days": settings.ACCOUNTS_INVITATION_DAYS,
     }

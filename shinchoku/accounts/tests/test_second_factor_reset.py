@@ -127,7 +127,7 @@ def test_the_next_sign_in_takes_the_password_only_and_forces_a_new_second_factor
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("mfa_activate_totp"), {"code": current_totp(secret)})
     assert client.get(reverse("web:home")).status_code == 200
-    # The old code no longer works anywhere; the new one does.
+    # One authenticator app: the new one.
     assert Authenticator.objects.filter(user=person, type=Authenticator.Type.TOTP).count() == 1
 
 
