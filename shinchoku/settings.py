@@ -494,6 +494,11 @@ ACCOUNTS_DORMANT_WARNING_DAYS = envconf.env_int("SHINCHOKU_DORMANT_WARNING_DAYS"
 if ACCOUNTS_DORMANT_WARNING_DAYS >= ACCOUNTS_DORMANT_DAYS:
     raise ImproperlyConfigured("SHINCHOKU_DORMANT_WARNING_DAYS must be shorter than SHINCHOKU_DORMANT_DAYS")
 
+# Invitations (accounts.invitations): a link to set one's own password is good for this many
+# days. A day at least, since people read mail the next morning; a month at most, since an
+# unused link sitting in a mailbox is a way into an account for whoever reads that mailbox.
+ACCOUNTS_INVITATION_DAYS = envconf.env_int("SHINCHOKU_INVITATION_DAYS", 7, minimum=1, maximum=30)
+
 # Sliding-window limits on care-manager lookups that found nothing (DESIGN T2). Each entry is
 # (scope, window seconds, misses allowed in the window, cooling seconds); reaching the count
 # stops that scope's lookups for the cooling period, which is never shorter than the window.

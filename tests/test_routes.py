@@ -50,10 +50,12 @@ from fido2.webauthn import (
     RegistrationResponse,
 )
 
+from shinchoku.accounts.invitations import invitation_issue
 from shinchoku.accounts.middleware import ENROLMENT_VIEWS
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import Role
+from shinchoku.accounts.services import user_create
 from shinchoku.api.models import ApiClient
 from shinchoku.api.services import api_client_create
 from shinchoku.audit.events import EventType
@@ -139,6 +141,7 @@ class World:
     linked_case_a: Case  # a case of insurer A whose office on file is office A
     alert_a: Alert  # a lookup stop reported to insurer A
     checklist_a: Submission  # a signed checklist of office A (which also has a draft under way)
+    invitation_token: str  # the open invitation of a care manager of office A
 
 
 def passkey_credential() -> dict[str, Any]:
@@ -211,7 +214,22 @@ def world(cast: Cast) -> World:
             blocked_until=timezone.now() + timedelta(minutes=30),
         ),
         checklist_a=_checklist_a(cast),
+        invitation_token=_invitation_token(cast),
     )
+
+
+def _invitation_token(cast: Cast) -> str:
+    invitee = user_create(
+        actor=cast.office_a_admin,
+        email="invitee-a@test.example",
+        display_name="招待 花子",
+        role=Role.CARE_MANAGER,
+        office=cast.office_a,
+        password=None,
+    )
+    token = invitation_issue(actor=cast.office_a_admin, user=invitee).token
+    assert token is not None
+    return token
 
 
 Kwargs = Callable[[World], dict[str, Any]]
@@ -409,24 +427,63 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts:security": Route(Access.SIGNED_IN),
     "accounts:sessions_end_others": Route(Access.SIGNED_IN, ok={"POST": to("accounts:security")}),
+    # Everyone in the cast has an authenticator app to set up again.
+    "accounts:totp_replace": Route(Access.SIGNED_IN, also_serves=GET_AND_POST_FORM),
     "accounts:user_list": Route(
         Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"})
     ),
     "accounts:account_counts": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
+    # Pages about one account: the platform admin holds the permission too (for insurer admins),
+    # so finds insurer A's staff member nowhere, like the other tenants' admins.
     "accounts:user_detail": Route(
         Access.PERMISSION,
         ok={"GET": OK, "POST": to("/staff/", prefix=True)},
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         data={"reason": "退職"},
         allowed=frozenset({"a_admin"}),
-        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
     ),
     "accounts:user_enable": Route(
         Access.PERMISSION,
         ok={"POST": to("/staff/", prefix=True)},
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         allowed=frozenset({"a_admin"}),
-        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:user_invite": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"}),
+    ),
+    # Back to the account's page, whatever came of it (a_staff has a password: nothing to resend).
+    "accounts:invitation_resend": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:invitation_cancel": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:second_factor_reset": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        data={"reason": "スマートフォンの紛失(電話で本人確認済み)"},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    # The link in an invitation e-mail: the set-password form for anyone signed out; a signed-in
+    # persona is asked to log out first (200), and nothing is used up either way.
+    "accounts:invitation_accept": Route(
+        Access.PUBLIC,
+        also_serves=GET_AND_POST_FORM,
+        kwargs=lambda w: {"token": w.invitation_token},
     ),
     "audit:event_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "a_auditor", "b_admin", "b_auditor"})),
     "audit:event_detail": Route(
@@ -583,6 +640,18 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"mapping_id": w.column_mapping_a.pk},
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin"}),
+    ),
+    # -- insurers and their admins (platform admins) ----------------------------------------------
+    "insurers:insurer_list": Route(Access.PERMISSION, allowed=frozenset({"platform_admin"})),
+    "insurers:insurer_create": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"platform_admin"})
+    ),
+    # Insurers are the platform admin's to see, all of them: not a tenant object (by path, not kwargs).
+    "insurers:insurer_admin_invite": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        path=lambda w: reverse("insurers:insurer_admin_invite", kwargs={"insurer_id": w.cast.insurer_a.pk}),
+        allowed=frozenset({"platform_admin"}),
     ),
     # Bearer tokens only: a session is no credential, so everyone without a token gets 401 (a
     # signed-in person without a second factor is still sent to enrolment first, as everywhere).

@@ -12,10 +12,12 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from shinchoku.web.http import client_ip
+from shinchoku.web.mail import render_message
 
 # Types that count as a second factor on their own; recovery codes only recover one.
 PRIMARY_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 _MFA_AAD = b"allauth.mfa"
+NOT_SET_UP_TEMPLATE = "accounts/email/reset_not_set_up"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -43,6 +45,20 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         context.setdefault("service_name", settings.SERVICE_NAME)
         super().send_mail(template_prefix, email, context)
+
+    def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
+        """An invited account that has not set its password yet gets no reset link: that would
+        outlive the invitation's expiry and survive its cancellation. It is told to ask for a
+        new invitation instead (to its own address, so nothing is revealed to the asker)."""
+        if user.has_usable_password():
+            super().send_password_reset_mail(user, email, context)
+            return
+        message = render_message(
+            NOT_SET_UP_TEMPLATE,
+            {"name": user.display_name, "email": email, "service_name": settings.SERVICE_NAME},
+            [email],
+        )
+        message.send()
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -126,3 +127,43 @@ class User(AbstractBaseUser):
 
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_platform_admin
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link through which a person sets their own password.
+
+    Only a SHA-256 hash of the link's token is kept: a copy of the database opens no account.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("招待された利用者"), on_delete=models.PROTECT, related_name="invitations"
+    )
+    token_hash = models.CharField(_("トークンのハッシュ"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("招待した人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("招待日時"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有効期限"))
+    used_at = models.DateTimeField(_("利用日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
+
+    # Set only on the instance ``accounts.invitations.invitation_issue`` returns: the token
+    # itself is never stored, and the link holding it exists only in that e-mail.
+    token: str | None = None
+
+    class Meta:
+        verbose_name = _("招待")
+        verbose_name_plural = pgettext_lazy("plural", "招待")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="invitation_user_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def is_open_at(self, moment: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and moment < self.expires_at

@@ -8,6 +8,10 @@ from django.utils.translation import pgettext_lazy
 
 
 class EventType(models.TextChoices):
+    ACCOUNTS_INVITATION_ACCEPTED = "accounts:invitation:accepted", _("招待からのパスワード設定")
+    ACCOUNTS_INVITATION_ISSUED = "accounts:invitation:issued", _("利用者の招待")
+    ACCOUNTS_INVITATION_REVOKED = "accounts:invitation:revoked", _("招待の取消")
+    ACCOUNTS_SECOND_FACTOR_RESET = "accounts:second_factor:reset", _("管理者による二要素認証のリセット")
     ACCOUNTS_USER_CREATED = "accounts:user:created", _("利用者の登録")
     ACCOUNTS_USER_DISABLED = "accounts:user:disabled", _("利用者の無効化")
     ACCOUNTS_USER_DORMANCY_WARNED = "accounts:user:dormancy_warned", _("長期間利用のない利用者への無効化の予告")

@@ -40,7 +40,7 @@ NAV_ITEMS = (
     NavItem(_("照会停止の通知"), "lookup:alert_list", Permission.LOOKUP_ALERT_REVIEW),
     NavItem(_("消去記録"), "cases:erasure_list", Permission.CASES_ERASURE_READ),
     NavItem(_("稼働状況"), "ops:status", Permission.OPS_HEALTH_READ),
-    NavItem(_("保険者の管理"), "admin:index", Permission.INSURERS_INSURER_MANAGE),
+    NavItem(_("保険者の管理"), "insurers:insurer_list", Permission.INSURERS_INSURER_MANAGE),
     NavItem(_("API連携"), "api:client_list", Permission.API_CLIENT_MANAGE),
     NavItem(_("保険者の設定"), "insurers:settings", Permission.INSURERS_POLICY_MANAGE),
     NavItem(_("通知の設定"), "lookup:preferences", Permission.LOOKUP_CASE_LOOKUP),
