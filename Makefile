@@ -31,10 +31,13 @@ gettext: ## Install Debian gettext when missing (compiles the translation catalo
 	@command -v msgfmt >/dev/null 2>&1 || { echo "installing: gettext"; $(APT_INSTALL) gettext >/dev/null; }
 
 .PHONY: system-deps
-system-deps: gettext ## Also install Debian chromium, Noto CJK fonts and pg_dump when missing (tests)
+system-deps: gettext ## Also install Debian chromium, Noto CJK fonts, pango (PDF) and pg_dump when missing (tests)
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	for lib in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 libharfbuzz-subset0:libharfbuzz-subset.so.0; do \
+	  /sbin/ldconfig -p 2>/dev/null | grep -q "$${lib#*:}" || missing="$$missing $${lib%%:*}"; \
+	done; \
 	command -v pg_dump >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT_INSTALL) $$missing >/dev/null; fi
 

@@ -785,6 +785,29 @@ def statement(sql: str) -> str:
     return " ".join(sql.split()[:2]) if sql.startswith("RELEASE") else sql.split(maxsplit=1)[0]
 
 
+# Parts of a lookup that the issue requires of every request, whatever the page looks like.
+REQUIRED_PARTS = (
+    "session load",
+    "user load",
+    "approving insurers (lookup_insurers)",
+    "↳ miss limits: blocked?",
+    "↳ audit row (audit_record_or_refuse)",
+)
+
+
+def _budget_paragraph(parts: dict[str, float], bare_ms: float) -> str:
+    """What the target allows a lookup, against what the required parts took in this run."""
+    required = sum(parts[name] for name in REQUIRED_PARTS)
+    listed = ", ".join(f"{name.removeprefix('↳ ')} {parts[name]:.2f}" for name in REQUIRED_PARTS)
+    return (
+        f"**The budget the target sets.** At 50% of the bare view's throughput a lookup may cost twice a\n"
+        f"bare request: {2 * bare_ms:.1f} ms in-process in this run, so {bare_ms:.1f} ms for everything the bare view\n"
+        f"does not do. The parts every lookup must do by the issue's own terms ({listed} ms)\n"
+        f"took {required:.1f} ms together, {required / bare_ms:.0%} of that allowance, before the form, the\n"
+        f"case query, the decryption and the page ({parts['render the page']:.2f} ms to render)."
+    )
+
+
 def report(
     args: argparse.Namespace,
     *,
@@ -852,6 +875,7 @@ def report(
     sql_by_statement = ", ".join(
         f"{name} {ms:.2f}" for name, ms in sorted(profiled["sql_by_statement"].items(), key=lambda kv: -kv[1])
     )
+    budget = _budget_paragraph(dict(profiled["breakdown"]), timing["bare"])
     connection = (
         "each request on a new connection, as nginx's `proxy_pass` (docs/operations.md §7, no\n"
         "upstream keep-alive) reaches gunicorn in production. (Kept-alive client connections stay with\n"
@@ -951,6 +975,8 @@ per lookup; ↳ marks a part of the row above it; a bare request takes {timing["
 
 SQL cursor time per lookup by statement (ms; BEGIN and COMMIT are not cursor statements):
 {sql_by_statement}.
+
+{budget}
 
 **Checks.** Audit rows `lookup:case:looked_up`: {audited_total:,} for {sent_lookups:,} lookups sent, warm-up included
 ({audited.get("success", 0):,} hits, {audited.get("failure", 0):,} misses): {"equal" if audit_ok else "NOT equal"}. Users stopped:

@@ -197,6 +197,7 @@ INSTALLED_APPS = [
     "shinchoku.api",
     "shinchoku.audit",
     "shinchoku.ops",
+    "shinchoku.checklists",
 ]
 
 MIDDLEWARE = [

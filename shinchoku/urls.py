@@ -83,6 +83,7 @@ urlpatterns = [
     path("", include("shinchoku.lookup.urls")),
     path("", include("shinchoku.api.urls")),
     path("", include("shinchoku.insurers.urls")),
+    path("", include("shinchoku.checklists.urls")),
     path("accounts/", include(_allauth_patterns(allauth.urls.urlpatterns))),
     path("admin/", admin_site.urls),
 ]

@@ -64,10 +64,13 @@ from shinchoku.audit.services import audit_record
 from shinchoku.cases.importing.service import cases_import
 from shinchoku.cases.models import Case, ColumnMapping, ErasureRecord, ImportRun
 from shinchoku.cases.services import column_mapping_add
+from shinchoku.checklists.models import Submission
+from shinchoku.checklists.services import submission_start
 from shinchoku.lookup.models import Alert
 from shinchoku.offices import proofs
 from shinchoku.offices.models import DesignationProof, OfficeApproval
 from tests.cases import make_case
+from tests.checklists import sign_checklist
 from tests.documents import pdf
 from tests.personas import Cast, make_user, signed_in_recently
 
@@ -141,6 +144,7 @@ class World:
     linked_case_a: Case  # a case of insurer A whose office on file is office A
     alert_a: Alert  # a lookup stop reported to insurer A
     proof_a: DesignationProof  # office A's proof of designation, attached to its application to insurer A
+    checklist_a: Submission  # a signed checklist of office A (which also has a draft under way)
     invitation_token: str  # the open invitation of a care manager of office A
 
 
@@ -230,6 +234,7 @@ def world(cast: Cast) -> World:
             blocked_until=timezone.now() + timedelta(minutes=30),
         ),
         proof_a=_proof_of_office_a(cast),
+        checklist_a=_checklist_a(cast),
         invitation_token=_invitation_token(cast),
     )
 
@@ -249,6 +254,12 @@ def _invitation_token(cast: Cast) -> str:
 
 
 Kwargs = Callable[[World], dict[str, Any]]
+
+
+def _checklist_a(cast: Cast) -> Submission:
+    signed = sign_checklist(cast.office_a_admin)
+    submission_start(actor=cast.office_a_admin, copy_previous=True)
+    return signed
 
 
 def _reset_key(w: World) -> dict[str, Any]:
@@ -365,6 +376,7 @@ GET_AND_POST_FORM = frozenset({"POST"})  # a form page: GET shows it, POST submi
 # People of care offices: the lookup's permission holders (an unapproved office's too: it is
 # let in and finds nothing, the same answer as any miss).
 OFFICE_PEOPLE = frozenset({"office_a_admin", "office_a_cm", "office_b_admin", "office_b_cm", "outsider"})
+OFFICE_ADMINS = frozenset({"office_a_admin", "office_b_admin"})
 REAUTH = to("account_reauthenticate")
 
 # Django's admin views do not restrict methods; only platform admins reach them at all.
@@ -436,24 +448,56 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts:security": Route(Access.SIGNED_IN),
     "accounts:sessions_end_others": Route(Access.SIGNED_IN, ok={"POST": to("accounts:security")}),
+    # Everyone in the cast has an authenticator app to set up again.
+    "accounts:totp_replace": Route(Access.SIGNED_IN, also_serves=GET_AND_POST_FORM),
     "accounts:user_list": Route(
         Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"})
     ),
     "accounts:account_counts": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
+    # Pages about one account: the platform admin holds the permission too (for insurer admins),
+    # so finds insurer A's staff member nowhere, like the other tenants' admins.
     "accounts:user_detail": Route(
         Access.PERMISSION,
         ok={"GET": OK, "POST": to("/staff/", prefix=True)},
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         data={"reason": "退職"},
         allowed=frozenset({"a_admin"}),
-        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
     ),
     "accounts:user_enable": Route(
         Access.PERMISSION,
         ok={"POST": to("/staff/", prefix=True)},
         kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
         allowed=frozenset({"a_admin"}),
-        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:user_invite": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        allowed=frozenset({"a_admin", "b_admin", "office_a_admin", "office_b_admin"}),
+    ),
+    # Back to the account's page, whatever came of it (a_staff has a password: nothing to resend).
+    "accounts:invitation_resend": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:invitation_cancel": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
+    ),
+    "accounts:second_factor_reset": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/staff/", prefix=True)},
+        kwargs=lambda w: {"user_id": w.cast.a_staff.pk},
+        data={"reason": "スマートフォンの紛失(電話で本人確認済み)"},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin", "office_a_admin", "office_b_admin", "platform_admin"}),
     ),
     # The link in an invitation e-mail: the set-password form for anyone signed out; a signed-in
     # persona is asked to log out first (200), and nothing is used up either way.
@@ -592,6 +636,48 @@ ROUTES: dict[str, Route] = {
         allowed=frozenset({"a_admin", "a_auditor"}),
         not_found=frozenset({"b_admin", "b_auditor"}),
     ),
+    # -- the security checklist: office admins answer it, insurer admins and auditors read it -------
+    "checklists:overview": Route(Access.PERMISSION, allowed=OFFICE_ADMINS),
+    # Office A has a draft under way already: starting another is refused back to the overview.
+    "checklists:start": Route(
+        Access.PERMISSION,
+        ok={"POST": to("checklists:answer")},
+        allowed=OFFICE_ADMINS,
+        per_persona={"office_a_admin": to("checklists:overview")},
+    ),
+    # The office's one draft; office B has none, so its admin is sent to the overview.
+    "checklists:answer": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        allowed=OFFICE_ADMINS,
+        per_persona={"office_b_admin": to("checklists:overview")},
+    ),
+    "checklists:discard": Route(Access.PERMISSION, ok={"POST": to("checklists:overview")}, allowed=OFFICE_ADMINS),
+    "checklists:submission_detail": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"submission_id": w.checklist_a.pk},
+        allowed=frozenset({"office_a_admin"}),
+        not_found=frozenset({"office_b_admin"}),
+    ),
+    "checklists:submission_pdf": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"submission_id": w.checklist_a.pk},
+        allowed=frozenset({"office_a_admin"}),
+        not_found=frozenset({"office_b_admin"}),
+    ),
+    "checklists:office_list": Route(
+        Access.PERMISSION, allowed=frozenset({"a_admin", "a_auditor", "b_admin", "b_auditor"})
+    ),
+    # Office A applied to insurer A only: insurer B's readers find nothing.
+    "checklists:office_submission": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"submission_id": w.checklist_a.pk},
+        allowed=frozenset({"a_admin", "a_auditor"}),
+        not_found=frozenset({"b_admin", "b_auditor"}),
+    ),
+    "checklists:policy": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
+    ),
     "api:client_list": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
     "api:client_create": Route(
         Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
@@ -633,6 +719,18 @@ ROUTES: dict[str, Route] = {
         ok={"POST": to("/settings/mail-texts/", prefix=True)},
         path=lambda w: reverse("insurers:mail_text_reset", kwargs={"kind": "decision_approve"}),
         allowed=frozenset({"a_admin", "b_admin"}),
+    ),
+    # -- insurers and their admins (platform admins) ----------------------------------------------
+    "insurers:insurer_list": Route(Access.PERMISSION, allowed=frozenset({"platform_admin"})),
+    "insurers:insurer_create": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"platform_admin"})
+    ),
+    # Insurers are the platform admin's to see, all of them: not a tenant object (by path, not kwargs).
+    "insurers:insurer_admin_invite": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        path=lambda w: reverse("insurers:insurer_admin_invite", kwargs={"insurer_id": w.cast.insurer_a.pk}),
+        allowed=frozenset({"platform_admin"}),
     ),
     # Bearer tokens only: a session is no credential, so everyone without a token gets 401 (a
     # signed-in person without a second factor is still sent to enrolment first, as everywhere).

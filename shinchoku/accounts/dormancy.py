@@ -215,6 +215,8 @@ def _warning_message(user: User, *, last_active: datetime, deadline: date, polic
         "last_active_on": timezone.localdate(last_active),
         "disable_on": deadline,
         "days": policy.days,
+        # Invited but never set up (no password yet): signing in is not open to them.
+        "never_set_up": not user.has_usable_password(),
         "url": settings.BASE_URL + reverse("web:home"),
         "service_name": settings.SERVICE_NAME,
     }

@@ -8,6 +8,9 @@ a transaction, so the event commits or rolls back with the change it records.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from allauth.account import signals as account_signals
@@ -107,6 +110,20 @@ def _authenticator_details(authenticator: Authenticator) -> dict[str, Any]:
     return {"type": str(authenticator.type)}
 
 
+# Set while an admin removes someone's authenticators (accounts.services.second_factor_reset),
+# so that each removal is recorded as the admin's act rather than the owner's.
+_removed_by: ContextVar[tuple[User, HttpRequest | None] | None] = ContextVar("removed_by", default=None)
+
+
+@contextmanager
+def authenticators_removed_by(actor: User, request: HttpRequest | None) -> Iterator[None]:
+    token = _removed_by.set((actor, request))
+    try:
+        yield
+    finally:
+        _removed_by.reset(token)
+
+
 @receiver(post_save, sender=Authenticator)
 def on_authenticator_saved(sender: Any, instance: Authenticator, created: bool, **kwargs: Any) -> None:
     # A model signal rather than allauth's authenticator_added, which allauth sends only after
@@ -124,13 +141,18 @@ def on_authenticator_saved(sender: Any, instance: Authenticator, created: bool, 
 
 @receiver(post_delete, sender=Authenticator)
 def on_authenticator_deleted(sender: Any, instance: Authenticator, **kwargs: Any) -> None:
+    owner = instance.user
+    by_admin = _removed_by.get()
+    actor, request = by_admin if by_admin is not None else (owner, allauth_context.request)
     audit_record(
         event_type=EventType.MFA_AUTHENTICATOR_REMOVED,
-        actor=instance.user,
-        request=allauth_context.request,
+        actor=actor,
+        request=request,
+        insurer=owner.insurer,
+        office=owner.office,
         target_type="mfa.authenticator",
         target_id=str(instance.pk or ""),
-        details=_authenticator_details(instance),
+        details={**_authenticator_details(instance), **({"owner": owner.pk} if by_admin is not None else {})},
     )
 
 

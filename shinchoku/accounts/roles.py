@@ -31,6 +31,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.AUDIT_TRAIL_READ,
             P.CASES_ERASURE_READ,
             P.CASES_IMPORT_HISTORY_READ,
+            P.CHECKLISTS_POLICY_MANAGE,
+            P.CHECKLISTS_STATUS_READ,
             P.INSURERS_POLICY_MANAGE,
             P.LOOKUP_ALERT_REVIEW,
             P.OFFICES_APPROVAL_DECIDE,
@@ -47,10 +49,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.OFFICES_OFFICE_READ,
         }
     ),
-    Role.AUDITOR: frozenset({P.AUDIT_TRAIL_READ, P.AUDIT_TRAIL_VERIFY, P.CASES_ERASURE_READ, P.LOOKUP_ALERT_REVIEW}),
+    Role.AUDITOR: frozenset(
+        {
+            P.AUDIT_TRAIL_READ,
+            P.AUDIT_TRAIL_VERIFY,
+            P.CASES_ERASURE_READ,
+            P.CHECKLISTS_STATUS_READ,
+            P.LOOKUP_ALERT_REVIEW,
+        }
+    ),
     # The vendor (seed 002): health, counts and import history, never identifiers or case contents.
     Role.OPERATOR: frozenset({P.CASES_IMPORT_HISTORY_READ, P.OPS_HEALTH_READ}),
-    Role.OFFICE_ADMIN: frozenset({P.ACCOUNTS_OFFICE_STAFF_MANAGE, P.LOOKUP_CASE_LOOKUP, P.OFFICES_APPLICATION_SUBMIT}),
+    Role.OFFICE_ADMIN: frozenset(
+        {
+            P.ACCOUNTS_OFFICE_STAFF_MANAGE,
+            P.CHECKLISTS_CHECKLIST_ANSWER,
+            P.LOOKUP_CASE_LOOKUP,
+            P.OFFICES_APPLICATION_SUBMIT,
+        }
+    ),
     Role.CARE_MANAGER: frozenset({P.LOOKUP_CASE_LOOKUP}),
 }
 

@@ -4,26 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
+from shinchoku.accounts.adapters import PRIMARY_FACTOR_TYPES
 from shinchoku.accounts.dormancy import warning_is_current
-from shinchoku.accounts.models import User
+from shinchoku.accounts.models import Invitation, User
 from shinchoku.accounts.permissions import Permission
-from shinchoku.accounts.roles import INSURER_ROLES, OFFICE_ROLES
+from shinchoku.accounts.roles import INSURER_ROLES, OFFICE_ROLES, Role
 from shinchoku.offices.models import ApprovalStatus, CareOffice
 
 
 def users_for_actor(actor: User) -> QuerySet[User]:
-    """The accounts the actor may manage: their insurer's staff, or their office's staff."""
+    """The accounts the actor may manage: their insurer's staff, their office's staff, or — for
+    a platform admin — every insurer's admins (whom they created; nothing else of a tenant).
+
+    Each carries its state: ``has_password`` (False until the invitation is accepted),
+    ``invitation_expires_at`` (of the open invitation, if any), ``has_second_factor`` (an
+    authenticator app or a passkey) and ``dormancy_warned``."""
+    open_invitations = Invitation.objects.filter(
+        user=OuterRef("pk"), used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-expires_at")
     base = User.objects.select_related("insurer", "office").annotate(
-        dormancy_warned=ExpressionWrapper(Q(is_active=True) & warning_is_current(), output_field=BooleanField())
+        dormancy_warned=ExpressionWrapper(Q(is_active=True) & warning_is_current(), output_field=BooleanField()),
+        has_password=ExpressionWrapper(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()),
+        invitation_expires_at=Subquery(open_invitations.values("expires_at")[:1]),
+        has_second_factor=Exists(Authenticator.objects.filter(user=OuterRef("pk"), type__in=PRIMARY_FACTOR_TYPES)),
     )
     if actor.can(Permission.ACCOUNTS_INSURER_STAFF_MANAGE) and actor.insurer_id is not None:
         return base.filter(insurer_id=actor.insurer_id, role__in=sorted(INSURER_ROLES))
     if actor.can(Permission.ACCOUNTS_OFFICE_STAFF_MANAGE) and actor.office_id is not None:
         return base.filter(office_id=actor.office_id, role__in=sorted(OFFICE_ROLES))
+    if actor.can(Permission.INSURERS_INSURER_MANAGE):
+        return base.filter(role=Role.INSURER_ADMIN)
     return base.none()
 
 

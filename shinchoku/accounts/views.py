@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from allauth.account import signals as account_signals
+from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import clear_totp_secret
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -19,7 +23,13 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shinchoku.accounts import invitations, selectors, services
-from shinchoku.accounts.forms import DisableUserForm, SetOwnPasswordForm
+from shinchoku.accounts.forms import (
+    ActivateTOTPForm,
+    DisableUserForm,
+    InviteStaffForm,
+    SecondFactorResetForm,
+    SetOwnPasswordForm,
+)
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
 from shinchoku.web.decorators import actor, require_permission
@@ -28,6 +38,8 @@ MANAGE_STAFF = (
     Permission.ACCOUNTS_INSURER_STAFF_MANAGE,
     Permission.ACCOUNTS_OFFICE_STAFF_MANAGE,
 )
+# Pages about one account: also the platform admin's, for the insurer admins they created.
+MANAGE_ACCOUNT = (*MANAGE_STAFF, Permission.INSURERS_INSURER_MANAGE)
 
 
 @require_GET
@@ -40,6 +52,46 @@ def security(request: HttpRequest) -> HttpResponse:
         "current_session_key": request.session.session_key,
     }
     return render(request, "accounts/security.html", context)
+
+
+# allauth's decorator is untyped; it asks for the password (or a factor) again, as allauth's
+# own pages that add or remove a factor do.
+_recently_reauthenticated: Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]] = (
+    reauthentication_required(app="allauth.mfa")
+)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@_recently_reauthenticated
+def totp_replace(request: HttpRequest) -> HttpResponse:
+    """Sets up the authenticator app again on a new or replacement phone, for someone who still
+    has the old one or has just signed in with a recovery code after losing it. allauth only
+    lets a second app be set up after the first is removed, and the last one cannot be removed
+    (accounts.adapters): this swaps them in one step once a code from the new one is right.
+
+    As with every change of factor, the password (or a second factor) is asked again first."""
+    me = actor(request)
+    if not Authenticator.objects.filter(user=me, type=Authenticator.Type.TOTP).exists():
+        return redirect("mfa_activate_totp")
+    form = ActivateTOTPForm(request.POST or None, user=me)
+    if request.method == "POST" and form.is_valid():
+        services.totp_replace(actor=me, secret=form.secret)
+        clear_totp_secret(request)
+        messages.success(
+            request,
+            gettext("新しい認証アプリを設定しました。前のスマートフォンのアプリの確認コードは、もう使えません。"),
+        )
+        return redirect("mfa_index")
+    adapter = get_mfa_adapter()
+    totp_url = adapter.build_totp_url(me, form.secret)
+    svg = adapter.build_totp_svg(totp_url)
+    context = {
+        "form": form,
+        "replacing": True,
+        "totp_svg_data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
+    }
+    return render(request, "mfa/totp/activate_form.html", context)
 
 
 @require_POST
@@ -81,7 +133,7 @@ def account_counts(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_permission(*MANAGE_STAFF)
+@require_permission(*MANAGE_ACCOUNT)
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     me = actor(request)
     subject = selectors.user_for_actor(me, user_id)
@@ -102,11 +154,29 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
                 % {"name": subject.display_name},
             )
             return redirect("accounts:user_detail", user_id=subject.pk)
-    return render(request, "accounts/user_detail.html", {"subject": subject, "form": form})
+    return _render_detail(request, subject, form=form)
+
+
+def _render_detail(
+    request: HttpRequest,
+    subject: User,
+    *,
+    form: DisableUserForm | None = None,
+    reset_form: SecondFactorResetForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "subject": subject,
+        "form": form if form is not None else DisableUserForm(),
+        "reset_form": reset_form if reset_form is not None else SecondFactorResetForm(),
+        "back_to_insurers": actor(request).can(Permission.INSURERS_INSURER_MANAGE),
+        "invitation_days": settings.ACCOUNTS_INVITATION_DAYS,
+    }
+    return render(request, "accounts/user_detail.html", context, status=status)
 
 
 @require_POST
-@require_permission(*MANAGE_STAFF)
+@require_permission(*MANAGE_ACCOUNT)
 def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     me = actor(request)
     subject = selectors.user_for_actor(me, user_id)
@@ -115,6 +185,114 @@ def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
         request, gettext("%(name)s さんのアカウントを再び有効にしました。") % {"name": subject.display_name}
     )
     return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(*MANAGE_STAFF)
+def user_invite(request: HttpRequest) -> HttpResponse:
+    """Adds a person to the actor's office or insurer and mails them an invitation."""
+    me = actor(request)
+    form = InviteStaffForm(services.invitable_roles(me), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = services.staff_invite(
+                actor=me,
+                email=form.cleaned_data["email"],
+                display_name=form.cleaned_data["display_name"],
+                role=form.chosen_role(),
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _invited_message(invited))
+            return redirect("accounts:user_list")
+    return render(
+        request,
+        "accounts/user_invite.html",
+        {"form": form, "invitation_days": settings.ACCOUNTS_INVITATION_DAYS},
+    )
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _invited_message(user: User) -> str:
+    return gettext(
+        "%(name)s さん(%(email)s)に招待メールを送りました。リンクの有効期限は%(days)d日です。"
+        "本人がパスワードと二要素認証を設定すると「有効」になります。"
+    ) % {"name": user.display_name, "email": user.email, "days": settings.ACCOUNTS_INVITATION_DAYS}
+
+
+@require_POST
+@require_permission(*MANAGE_ACCOUNT)
+def invitation_resend(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A new link for someone who has not set a password yet; the earlier link stops working."""
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    try:
+        invitations.invitation_issue(actor=me, user=subject, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _invited_message(subject))
+    return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_POST
+@require_permission(*MANAGE_ACCOUNT)
+def invitation_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Makes the open link stop working (sent to a wrong address, say). The account stays,
+    without a password; it can be invited again, or disabled."""
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    if invitations.invitation_revoke(actor=me, user=subject, request=request):
+        messages.success(
+            request,
+            gettext("%(name)s さんへの招待を取り消しました。招待メールのリンクはもう使えません。")
+            % {"name": subject.display_name},
+        )
+    else:
+        messages.info(request, gettext("取り消す招待はありませんでした(期限切れ、または利用済みです)。"))
+    return redirect("accounts:user_detail", user_id=subject.pk)
+
+
+@require_POST
+@require_permission(*MANAGE_ACCOUNT)
+def second_factor_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    me = actor(request)
+    subject = selectors.user_for_actor(me, user_id)
+    if subject.pk == me.pk:
+        messages.error(
+            request,
+            gettext(
+                "自分自身の二要素認証はここではリセットできません。リカバリーコードでログインし、"
+                "「アカウントとセキュリティ」から設定し直してください。"
+            ),
+        )
+        return redirect("accounts:user_detail", user_id=subject.pk)
+    form = SecondFactorResetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.second_factor_reset(actor=me, user=subject, reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                gettext(
+                    "%(name)s さんの二要素認証をリセットし、すべてのセッションを終了しました。"
+                    "本人にメールで知らせました。次にログインしたときに、新しく設定します。"
+                )
+                % {"name": subject.display_name},
+            )
+            return redirect("accounts:user_detail", user_id=subject.pk)
+    return _render_detail(request, subject, reset_form=form, status=200)
 
 
 def keep_last_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -142,9 +320,14 @@ LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """The token is in the URL: no Referer may carry it to any request this page makes. Nothing
-    here may be cached either (NoStoreMiddleware sets the same; this page does not rely on it)."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The token is in the URL: no Referer may carry it to any request this page makes, nor
+    may anything here be cached (NoStoreMiddleware sets the same; this page does not rely on it).
+
+    ``strict-origin`` sends the scheme and host only, never the path, and nothing at all from
+    HTTPS to HTTP. Not ``no-referrer``: under it browsers send ``Origin: null`` with the page's
+    form posts, and Django's CSRF check rightly refuses those — the password form, the logout
+    button and the language switch would all fail."""
+    response["Referrer-Policy"] = "strict-origin"
     response["Cache-Control"] = "no-store"
     return response
 

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext, gettext_lazy
 
+from shinchoku.accounts.forms import InviteStaffForm
+from shinchoku.accounts.roles import Role
 from shinchoku.cases.importing.columns import COLUMNS
 from shinchoku.cases.services import MAX_HEADER_LENGTH
 from shinchoku.insurers.models import RETENTION_AFTER_APPLICATION_BOUNDS, RETENTION_AFTER_CLOSURE_BOUNDS
+from shinchoku.insurers.validators import validate_insurer_number
+from shinchoku.lib.identifiers import check_insurer_number
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -127,3 +131,62 @@ class MailTextForm(forms.Form):
         error_messages={"required": gettext_lazy("本文を入力してください。")},
         widget=forms.Textarea(attrs={"rows": 22, "class": "text-edit", "spellcheck": "false"}),
     )
+
+
+class InsurerAdminForm(InviteStaffForm):
+    """The insurer's admin a platform admin invites: a name and an address (the role is fixed)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__([Role.INSURER_ADMIN], *args, **kwargs)
+        self.fields["display_name"].label = gettext_lazy("管理者の氏名")
+        self.fields["display_name"].help_text = gettext_lazy(
+            "保険者(介護保険の担当課)でこのサービスを管理する職員の氏名です。"
+        )
+        self.fields["email"].label = gettext_lazy("管理者のメールアドレス")
+        self.fields["email"].help_text = gettext_lazy(
+            "本人だけが読むメールアドレス(課の共用アドレスは不可)。ログインIDになり、招待メールが届きます。"
+        )
+
+
+class InsurerCreateForm(InsurerAdminForm):
+    """A new insurer and its first admin. A 保険者番号 whose check digit does not match is
+    shown back with a warning and accepted when sent again unchanged (DESIGN §3: the check
+    digit is not an official rule, so it only warns)."""
+
+    number = forms.CharField(
+        label=gettext_lazy("保険者番号"),
+        max_length=12,
+        validators=[validate_insurer_number],
+        help_text=gettext_lazy("6桁の数字です(例: 熊本市 431007)。市区町村コードとは違います。"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "class": "input-number"}),
+        error_messages={"required": gettext_lazy("保険者番号を入力してください。")},
+    )
+    name = forms.CharField(
+        label=gettext_lazy("保険者名"),
+        max_length=100,
+        help_text=gettext_lazy("市区町村名、または広域連合の名前です(例: 熊本市)。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": gettext_lazy("保険者名を入力してください。")},
+    )
+    # The number the person has already been warned about; sending it again accepts it.
+    confirmed_number = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["number", "name", "display_name", "email"]
+
+    def clean_number(self) -> str:
+        checked = check_insurer_number(str(self.cleaned_data["number"]))  # valid: the validator passed
+        if checked.warning and self.data.get("confirmed_number") != checked.value:
+            # Shown back in the hidden field: the same number sent again is then accepted.
+            self.data = {**dict(self.data.items()), "confirmed_number": checked.value}
+            raise forms.ValidationError(
+                gettext("%(warning)s正しい番号であれば、このまま「登録して招待する」を押してください。")
+                % {"warning": checked.warning},
+                code="check_digit",
+            )
+        return checked.value
+
+    def clean_name(self) -> str:
+        name = " ".join(str(self.cleaned_data["name"]).split())
+        if not name:
+            raise forms.ValidationError(gettext("保険者名を入力してください。"))
+        return name

@@ -1,16 +1,40 @@
-"""Reads of an insurer's pledge and e-mail wordings."""
+"""Reads of insurers (tenants) scoped to the acting user, and of an insurer's pledge."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from shinchoku.accounts.permissions import Permission
 from shinchoku.insurers.models import Insurer, Pledge
+
+if TYPE_CHECKING:
+    from shinchoku.accounts.models import User
+
+
+def insurers_for_actor(actor: User) -> QuerySet[Insurer]:
+    """Every insurer for a platform admin (who manages tenants), none for anyone else."""
+    if actor.can(Permission.INSURERS_INSURER_MANAGE):
+        return Insurer.objects.order_by("number")
+    return Insurer.objects.none()
+
+
+def insurer_for_actor(actor: User, insurer_id: int) -> Insurer:
+    try:
+        return insurers_for_actor(actor).get(pk=insurer_id)
+    except Insurer.DoesNotExist:
+        raise Http404 from None
+
+
+# -- the pledge (誓約・同意事項): the insurer is the acting admin's own, or one an office applies to
+
 
 DEFAULT_PLEDGE_TEMPLATE = "insurers/pledge_default.txt"
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from shinchoku.accounts.permissions import Permission
+from shinchoku.accounts.roles import Role
+from shinchoku.accounts.services import staff_invite
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
 from shinchoku.insurers import texts
@@ -46,6 +49,40 @@ def insurer_create(*, actor: User | None, number: str, name: str, request: HttpR
         },
     )
     return insurer
+
+
+@transaction.atomic
+def insurer_onboard(
+    *,
+    actor: User,
+    number: str,
+    name: str,
+    admin_display_name: str,
+    admin_email: str,
+    request: HttpRequest | None = None,
+) -> tuple[Insurer, User]:
+    """A platform admin adds an insurer and invites its first admin, in one transaction: an
+    insurer nobody can manage is never left behind, nor an admin of no insurer. The admin sets
+    their own password from the invitation and then invites the insurer's staff.
+
+    Errors are ``ValidationError``s keyed by this function's argument names."""
+    if not actor.can(Permission.INSURERS_INSURER_MANAGE):
+        raise PermissionDenied
+    insurer = insurer_create(actor=actor, number=number, name=name, request=request)
+    try:
+        admin = staff_invite(
+            actor=actor,
+            email=admin_email,
+            display_name=admin_display_name,
+            role=Role.INSURER_ADMIN,
+            insurer=insurer,
+            request=request,
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"admin_{name}": errors for name, errors in exc.error_dict.items()} if hasattr(exc, "error_dict") else exc
+        ) from exc
+    return insurer, admin
 
 
 @transaction.atomic

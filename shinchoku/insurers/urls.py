@@ -4,6 +4,9 @@ from shinchoku.insurers import views
 
 app_name = "insurers"
 urlpatterns: list[URLPattern] = [
+    path("insurers/", views.insurer_list, name="insurer_list"),
+    path("insurers/new/", views.insurer_create, name="insurer_create"),
+    path("insurers/<int:insurer_id>/admins/invite/", views.insurer_admin_invite, name="insurer_admin_invite"),
     path("settings/", views.insurer_settings, name="settings"),
     path("settings/column-mappings/", views.column_mappings, name="column_mappings"),
     path(

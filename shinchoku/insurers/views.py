@@ -1,6 +1,7 @@
 """The insurer admin's settings (DESIGN §2: insurer admins own the insurer's policies):
 retention and 要介護度, the extra header names the importer reads in its files, the pledge
-offices accept when they apply, and the wording of the e-mails sent to offices."""
+offices accept when they apply, and the wording of the e-mails sent to offices. And the
+platform admin's pages: the insurers, adding one with its first admin, inviting another admin."""
 
 from __future__ import annotations
 
@@ -14,14 +15,24 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shinchoku.accounts import selectors as account_selectors
+from shinchoku.accounts import services as account_services
 from shinchoku.accounts.models import User
 from shinchoku.accounts.permissions import Permission
+from shinchoku.accounts.roles import Role
 from shinchoku.cases import selectors as case_selectors
 from shinchoku.cases import services as case_services
 from shinchoku.cases.importing.columns import COLUMNS
 from shinchoku.cases.models import ColumnMapping
 from shinchoku.insurers import selectors, services, texts
-from shinchoku.insurers.forms import ColumnMappingForm, InsurerSettingsForm, MailTextForm, PledgeForm
+from shinchoku.insurers.forms import (
+    ColumnMappingForm,
+    InsurerAdminForm,
+    InsurerCreateForm,
+    InsurerSettingsForm,
+    MailTextForm,
+    PledgeForm,
+)
 from shinchoku.insurers.models import Insurer
 from shinchoku.web.decorators import actor, require_permission
 
@@ -228,3 +239,99 @@ def mail_text_reset(request: HttpRequest, kind: str) -> HttpResponse:
     else:
         messages.info(request, gettext("標準の文面を使っています。変更はありませんでした。"))
     return redirect("insurers:mail_text_edit", kind=mail_kind.value)
+
+
+# -- the platform admin's ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class InsurerRow:
+    insurer: Insurer
+    admins: list[User]
+
+
+@require_GET
+@require_permission(Permission.INSURERS_INSURER_MANAGE)
+def insurer_list(request: HttpRequest) -> HttpResponse:
+    """Every insurer with its admins and their state (invited, active, disabled). Two queries."""
+    me = actor(request)
+    admins: dict[int, list[User]] = {}
+    for admin in account_selectors.users_for_actor(me).order_by("display_name", "email"):
+        admins.setdefault(admin.insurer_id or 0, []).append(admin)
+    rows = [InsurerRow(insurer, admins.get(insurer.pk, [])) for insurer in selectors.insurers_for_actor(me)]
+    return render(request, "insurers/insurer_list.html", {"rows": rows})
+
+
+def _put_errors(form: InsurerAdminForm, exc: ValidationError, prefix: str = "") -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        field = name.removeprefix(prefix) if prefix and name.startswith(prefix) else name
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _invited_message(insurer: Insurer, admin: User) -> str:
+    return gettext(
+        "%(insurer)s の管理者として %(name)s さん(%(email)s)に招待メールを送りました。"
+        "リンクの有効期限は%(days)d日です。"
+    ) % {
+        "insurer": insurer.name,
+        "name": admin.display_name,
+        "email": admin.email,
+        "days": settings.ACCOUNTS_INVITATION_DAYS,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(Permission.INSURERS_INSURER_MANAGE)
+def insurer_create(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    form = InsurerCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            insurer, admin = services.insurer_onboard(
+                actor=me,
+                number=form.cleaned_data["number"],
+                name=form.cleaned_data["name"],
+                admin_display_name=form.cleaned_data["display_name"],
+                admin_email=form.cleaned_data["email"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _put_errors(form, exc, prefix="admin_")
+        else:
+            messages.success(
+                request,
+                gettext("保険者「%(insurer)s」を登録しました。") % {"insurer": insurer.name}
+                + _invited_message(insurer, admin),
+            )
+            return redirect("insurers:insurer_list")
+    context = {"form": form, "invitation_days": settings.ACCOUNTS_INVITATION_DAYS}
+    return render(request, "insurers/insurer_create.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(Permission.INSURERS_INSURER_MANAGE)
+def insurer_admin_invite(request: HttpRequest, insurer_id: int) -> HttpResponse:
+    """Another admin for an existing insurer (its only one left, or the first never accepted)."""
+    me = actor(request)
+    insurer = selectors.insurer_for_actor(me, insurer_id)
+    form = InsurerAdminForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            admin = account_services.staff_invite(
+                actor=me,
+                email=form.cleaned_data["email"],
+                display_name=form.cleaned_data["display_name"],
+                role=Role.INSURER_ADMIN,
+                insurer=insurer,
+                request=request,
+            )
+        except ValidationError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _invited_message(insurer, admin))
+            return redirect("insurers:insurer_list")
+    context = {"form": form, "insurer": insurer, "invitation_days": settings.ACCOUNTS_INVITATION_DAYS}
+    return render(request, "insurers/insurer_admin_invite.html", context)

@@ -21,6 +21,7 @@ from shinchoku.accounts.permissions import Permission
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
 from shinchoku.cases.models import ImportRun
+from shinchoku.checklists.selectors import insurers_withholding_lookup
 from shinchoku.lookup.models import Follow, Preference
 from shinchoku.offices.selectors import insurers_approving
 from shinchoku.web.mail import render_message, send_or_log
@@ -43,9 +44,15 @@ def notify_followers(run_id: int) -> int:
     changed: Counter[int] = Counter()
     recipients: dict[int, User] = {}
     cases: set[int] = set()
+    withheld: dict[int, bool] = {}  # office id -> the run's insurer withholds lookups from it
     for follow in _follows_to_notify(run):
+        office_id = follow.user.office_id
+        if office_id is not None and office_id not in withheld:
+            # An insurer that requires a current security checklist the office lacks has shut
+            # its lookups (``lookup_insurers``); its news waits behind that gate too.
+            withheld[office_id] = insurers_withholding_lookup(office_id).filter(pk=run.insurer_id).exists()
         # Defence in depth: the query already asks for active users; roles can still change.
-        if follow.user.can(Permission.LOOKUP_CASE_LOOKUP):
+        if follow.user.can(Permission.LOOKUP_CASE_LOOKUP) and not withheld.get(office_id or 0, True):
             recipients[follow.user_id] = follow.user
             changed[follow.user_id] += 1
             cases.add(follow.case_id)
@@ -73,7 +80,7 @@ def _follows_to_notify(run: ImportRun) -> QuerySet[Follow]:
         .exclude(Exists(Preference.objects.filter(user_id=OuterRef("user_id"), email_on_followed_change=False)))
         .select_related("user")
         # What the notice needs of the user (address, role, state); no password hash in memory.
-        .only("case", "user__email", "user__role", "user__is_active")
+        .only("case", "user__email", "user__role", "user__is_active", "user__office")
         .order_by("user_id", "case_id")
     )
 

@@ -17,6 +17,7 @@ from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.cases.models import Case
+from shinchoku.checklists.selectors import insurers_withholding_lookup
 from shinchoku.insurers.models import Insurer
 from shinchoku.lookup.models import Alert, Follow, Preference
 from shinchoku.offices.selectors import insurers_approving
@@ -27,10 +28,25 @@ if TYPE_CHECKING:
 
 def lookup_insurers(actor: User) -> list[Insurer]:
     """The insurers whose cases the actor may look up now (re-read on every request, so a
-    suspended or revoked approval takes effect at once)."""
+    suspended or revoked approval, or a checklist that expired, takes effect at once).
+
+    An insurer that requires a current security checklist (``checklists``) the office lacks is
+    left out here, before any key is read, so it is treated exactly as an insurer that does not
+    approve the office: the lookup, the linked list and the linked case alike.
+    """
     if not actor.can(Permission.LOOKUP_CASE_LOOKUP) or actor.office_id is None:
         return []
-    return list(insurers_approving(actor.office_id))
+    withheld = insurers_withholding_lookup(actor.office_id)
+    return list(insurers_approving(actor.office_id).exclude(pk__in=withheld))
+
+
+def lookup_insurers_withheld(actor: User) -> list[Insurer]:
+    """The approving insurers left out of ``lookup_insurers`` for want of a current checklist,
+    so the pages can say why (it concerns the actor's own office, not any case)."""
+    if not actor.can(Permission.LOOKUP_CASE_LOOKUP) or actor.office_id is None:
+        return []
+    withheld = insurers_withholding_lookup(actor.office_id)
+    return list(insurers_approving(actor.office_id).filter(pk__in=withheld))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from shinchoku.accounts.roles import Role
 from shinchoku.accounts.services import user_create
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record, audit_record_or_refuse
+from shinchoku.checklists.selectors import office_has_current_checklist, requires_checklist_for_approval
 from shinchoku.insurers.models import Insurer, Pledge
 from shinchoku.insurers.services import pledge_for_acceptance
 from shinchoku.lib.identifiers import check_office_number
@@ -128,6 +129,19 @@ def approval_decide(
             ),
             code="not_allowed",
             params=params,
+        )
+    if (
+        decision.action == Action.APPROVE
+        and requires_checklist_for_approval(current.insurer)
+        and not office_has_current_checklist(current.office)
+    ):
+        raise ValidationError(
+            gettext(
+                "この保険者は、有効な情報安全管理チェックリストを承認の条件にしています。"
+                "この事業所のチェックリストは未提出か有効期限切れのため、承認できません。"
+                "事業所の管理者がチェックリストに回答・署名した後に承認してください(差し戻して依頼することもできます)。"
+            ),
+            code="checklist_required",
         )
     if decision.needs_reason and not reason:
         message = gettext("「%(action)s」には理由が必要です(事業所に通知されます)。")

@@ -155,6 +155,23 @@ def test_the_warning_is_japanese_names_the_day_and_nobody_else(
         assert tenant not in body
 
 
+def test_someone_invited_who_never_set_a_password_is_told_to_ask_for_a_new_invitation(
+    cast: Cast, clock: time_machine.Traveller, mailoutbox: list[mail.EmailMessage]
+) -> None:
+    invited = cast.office_a_cm
+    invited.set_unusable_password()
+    invited.save(update_fields=["password"])
+    _sign_in_on(clock, datetime(2025, 3, 20, 10, 0, tzinfo=TOKYO), *_everyone_but(cast, invited))
+
+    _run(clock, WARNING_DAY)
+
+    [message] = mailoutbox
+    assert message.to == [invited.email]
+    assert "まだパスワードが設定されていません" in message.body
+    assert "2025/04/10 より前に所属先の管理者に新しい招待を依頼し" in message.body
+    assert "一度ログインしてください" not in message.body  # they cannot: there is no password to sign in with
+
+
 def test_the_warning_is_audited_as_the_job_with_the_dates(
     cast: Cast, clock: time_machine.Traveller, mailoutbox: list[mail.EmailMessage]
 ) -> None:

@@ -193,7 +193,7 @@ def test_the_page_shows_whose_account_it_is_and_leaks_the_token_nowhere(
     for shown in ("新井 ケア子", user.email, cast.office_a.name, "ケアマネジャー"):
         assert shown in page
     assert 'autocomplete="new-password"' in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
     assert response["Cache-Control"] == "no-store"
     # Opening the page changes nothing: the link still works.
     assert Invitation.objects.get(pk=invitation.pk).used_at is None
@@ -211,7 +211,7 @@ def test_setting_a_password_uses_the_link_signs_in_and_leads_to_enrolment(
 
     assert response.status_code == 302
     assert response["Location"] == reverse("web:enrol")
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     stored = Invitation.objects.get(pk=invitation.pk)
@@ -283,6 +283,27 @@ def test_the_password_validators_apply_with_the_accounts_own_context(
     assert Invitation.objects.get(pk=invitation.pk).used_at is None
 
 
+def test_the_form_passes_the_csrf_check_a_browser_makes_under_the_pages_referrer_policy(
+    cast: Cast, django_capture_on_commit_callbacks: CaptureOnCommit, settings: Any
+) -> None:
+    # Under strict-origin a browser sends its origin (never the path) with the form; under
+    # no-referrer it would send "Origin: null", which Django's CSRF check refuses.
+    settings.ALLOWED_HOSTS = ["testserver"]
+    invitation = _issue(cast, _invitee(cast), django_capture_on_commit_callbacks)
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(_url(invitation))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _page(page))
+    assert token is not None
+    form = {"csrfmiddlewaretoken": token.group(1), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+
+    refused = browser.post(_url(invitation), form, HTTP_ORIGIN="null")
+    accepted = browser.post(_url(invitation), form, HTTP_ORIGIN="http://testserver")
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+    assert accepted["Location"] == reverse("web:enrol")
+
+
 def test_the_form_ignores_any_other_field_it_is_sent(
     client: Client, cast: Cast, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
@@ -342,7 +363,7 @@ def test_every_unusable_link_gets_the_same_page_and_the_same_work(
         with CaptureQueriesContext(connection) as counted:
             response = client.get(url)
         assert response.status_code == 410, case
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "strict-origin"
         assert response["Cache-Control"] == "no-store"
         # The page names its own address (the language switch returns to it); all else is equal.
         pages[case] = _without_csrf(response).replace(url, "<url>")
@@ -399,7 +420,7 @@ def test_someone_signed_in_on_the_browser_is_asked_to_log_out_first_and_nothing_
 
     assert shown.status_code == sent.status_code == 200
     assert "いったんログアウトしてください" in _page(shown)
-    assert shown["Referrer-Policy"] == "no-referrer"
+    assert shown["Referrer-Policy"] == "strict-origin"
     assert Invitation.objects.get(pk=invitation.pk).used_at is None
     user.refresh_from_db()
     assert not user.has_usable_password()

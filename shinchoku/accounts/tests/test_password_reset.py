@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
+from shinchoku.ops.demo import current_totp
 from tests.personas import PASSWORD, Cast
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,18 @@ def test_a_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client:
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
     assert len(mail.outbox) == 1
+
+
+def test_a_reset_keeps_every_second_factor_and_the_old_code_completes_the_login(client: Client, cast: Cast) -> None:
+    user = cast.office_a_cm
+    before = sorted(Authenticator.objects.filter(user=user).values_list("pk", "type", "data"))
+    assert {row[1] for row in before} == {"totp", "recovery_codes"}
+
+    _set_new_password(client, _request_reset(client, user.email))
+
+    assert sorted(Authenticator.objects.filter(user=user).values_list("pk", "type", "data")) == before
+    assert not AuditEvent.objects.filter(event_type=EventType.MFA_AUTHENTICATOR_REMOVED).exists()
+    client.post(reverse("account_login"), {"login": user.email, "password": NEW_PASSWORD})
+    done = client.post(reverse("mfa_authenticate"), {"code": current_totp(cast.totp_secrets[user.email])})
+    assert done.status_code == 302
+    assert client.get(reverse("web:home")).status_code == 200

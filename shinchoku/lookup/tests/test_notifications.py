@@ -34,11 +34,13 @@ from shinchoku.cases.codes import CareLevel, Closure
 from shinchoku.cases.importing.service import ImportOutcome
 from shinchoku.cases.models import Case, ImportRun
 from shinchoku.cases.tests.files import HEADER, TODAY, row, run_import, stored, table
+from shinchoku.checklists.services import policy_set
 from shinchoku.insurers.models import Insurer
 from shinchoku.lookup.models import Follow, Preference
 from shinchoku.lookup.notifications import notify_followers
 from shinchoku.offices.models import ApprovalStatus
 from shinchoku.offices.services import approval_set_status
+from tests.checklists import sign_checklist
 from tests.personas import Cast, make_user
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +169,20 @@ def test_an_office_whose_approval_was_suspended_hears_nothing(
 
     assert mailoutbox == []
     assert notices_recorded() == []
+
+
+def test_an_office_kept_from_lookups_for_want_of_a_checklist_hears_nothing_until_it_signs_one(
+    cast: Cast, imported: Import, followed: list[Case], office_a: str, mailoutbox: list[mail.EmailMessage]
+) -> None:
+    policy_set(actor=cast.a_admin, require_for_approval=False, require_for_lookup=True)
+
+    imported(cast.insurer_a, surveyed(office_a, FIRST))
+    assert mailoutbox == []
+    assert notices_recorded() == []
+
+    sign_checklist(cast.office_a_admin)
+    imported(cast.insurer_a, surveyed(office_a, FIRST, SECOND))
+    assert [message.to for message in mailoutbox] == [[cast.office_a_cm.email]]
 
 
 def test_a_case_handed_to_another_office_no_longer_notifies_the_old_one(
