@@ -511,6 +511,17 @@ LOOKUP_MISS_LIMITS: list[tuple[str, int, int, int]] = [
     ("ip", 3600, 50, 3600),
     ("global", 3600, 500, 3600),
 ]
+# Office registration (issue 5): the proof of designation (指定通知書) an applicant uploads. A
+# scanned A4 page is 0.2–2 MB as PDF or JPEG; 5 MiB leaves room for a phone photo, and the
+# proof is kept encrypted in the database, so the bound also bounds each row. 64 KiB – 20 MiB.
+PROOF_MAX_BYTES = envconf.env_int(
+    "SHINCHOKU_PROOF_MAX_BYTES", 5 * 1024 * 1024, minimum=64 * 1024, maximum=20 * 1024 * 1024
+)
+# Submissions of the public registration form per client network (offices.throttle): (window
+# seconds, submissions allowed in it). An office registers once and may need a few tries to get
+# the form right; a company registering its several offices from one network in a day stays
+# well inside. Reasons in docs/onboarding.md (section 4).
+OFFICES_REGISTRATION_LIMITS: list[tuple[int, int]] = [(3600, 10), (24 * 3600, 30)]
 SILENCED_SYSTEM_CHECKS = [
     # axes locks per account only: locking a whole IP would lock out every care manager behind
     # one office NAT. Per-IP failures are capped by allauth's "login_failed" limit above.

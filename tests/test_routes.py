@@ -67,8 +67,11 @@ from shinchoku.cases.services import column_mapping_add
 from shinchoku.checklists.models import Submission
 from shinchoku.checklists.services import submission_start
 from shinchoku.lookup.models import Alert
+from shinchoku.offices import proofs
+from shinchoku.offices.models import DesignationProof, OfficeApproval
 from tests.cases import make_case
 from tests.checklists import sign_checklist
+from tests.documents import pdf
 from tests.personas import Cast, make_user, signed_in_recently
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +143,7 @@ class World:
     column_mapping_a: ColumnMapping  # a header alias of insurer A
     linked_case_a: Case  # a case of insurer A whose office on file is office A
     alert_a: Alert  # a lookup stop reported to insurer A
+    proof_a: DesignationProof  # office A's proof of designation, attached to its application to insurer A
     checklist_a: Submission  # a signed checklist of office A (which also has a draft under way)
     invitation_token: str  # the open invitation of a care manager of office A
 
@@ -165,6 +169,22 @@ def passkey_credential() -> dict[str, Any]:
         ),
     )
     return dict(response)
+
+
+def _proof_of_office_a(cast: Cast) -> DesignationProof:
+    """A proof on office A's application to insurer A (the cast's offices predate registration)."""
+    data = pdf()
+    proof = DesignationProof.objects.create(
+        office=cast.office_a,
+        content_type="application/pdf",
+        size=len(data),
+        sha256="0" * 64,
+        file_name="指定通知書.pdf",
+        sealed=proofs.seal(cast.office_a.pk, data),
+        uploaded_by=cast.office_a_admin,
+    )
+    OfficeApproval.objects.filter(pk=cast.approval_a.pk).update(proof=proof)
+    return proof
 
 
 @pytest.fixture
@@ -213,6 +233,7 @@ def world(cast: Cast) -> World:
             window_seconds=900,
             blocked_until=timezone.now() + timedelta(minutes=30),
         ),
+        proof_a=_proof_of_office_a(cast),
         checklist_a=_checklist_a(cast),
         invitation_token=_invitation_token(cast),
     )
@@ -509,6 +530,47 @@ ROUTES: dict[str, Route] = {
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin"}),
     ),
+    # Insurer admins re-send the invitation of an office admin who never set a password.
+    "offices:approval_reinvite": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/offices/", prefix=True)},
+        kwargs=lambda w: {"approval_id": w.cast.approval_a.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin"}),
+    ),
+    # Only the insurer's admins open an office's proof of designation; staff, auditors and offices get 403.
+    "offices:proof_download": Route(
+        Access.PERMISSION,
+        kwargs=lambda w: {"approval_id": w.cast.approval_a.pk},
+        allowed=frozenset({"a_admin"}),
+        not_found=frozenset({"b_admin"}),
+    ),
+    # The public registration form; someone signed in has an account already and is sent on.
+    "offices:register": Route(
+        Access.PUBLIC,
+        also_serves=GET_AND_POST_FORM,
+        signed_in=TO_HOME,
+        per_persona=dict.fromkeys(("office_a_admin", "office_b_admin"), to("offices:applications")),
+    ),
+    # Without a registration just made in this browser there is nothing to confirm.
+    "offices:register_done": Route(
+        Access.PUBLIC,
+        ok={"GET": to("offices:register")},
+        signed_in=TO_HOME,
+        per_persona=dict.fromkeys(("office_a_admin", "office_b_admin"), to("offices:applications")),
+    ),
+    "offices:applications": Route(Access.PERMISSION, allowed=frozenset({"office_a_admin", "office_b_admin"})),
+    "offices:application_new": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"office_a_admin", "office_b_admin"})
+    ),
+    # Office A's approved application: the page says it cannot be re-submitted (200), office B finds nothing.
+    "offices:application_resubmit": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        kwargs=lambda w: {"approval_id": w.cast.approval_a.pk},
+        allowed=frozenset({"office_a_admin"}),
+        not_found=frozenset({"office_b_admin"}),
+    ),
     "ops:healthz": Route(Access.PUBLIC),
     # -- case data of the insurer ---------------------------------------------------------------
     "cases:case_search": Route(
@@ -640,6 +702,23 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"mapping_id": w.column_mapping_a.pk},
         allowed=frozenset({"a_admin"}),
         not_found=frozenset({"b_admin"}),
+    ),
+    "insurers:pledge": Route(
+        Access.PERMISSION, also_serves=GET_AND_POST_FORM, allowed=frozenset({"a_admin", "b_admin"})
+    ),
+    "insurers:mail_texts": Route(Access.PERMISSION, allowed=frozenset({"a_admin", "b_admin"})),
+    # Not a tenant object: the kind is the same for every insurer, each admin edits their own wording.
+    "insurers:mail_text_edit": Route(
+        Access.PERMISSION,
+        also_serves=GET_AND_POST_FORM,
+        path=lambda w: reverse("insurers:mail_text_edit", kwargs={"kind": "decision_approve"}),
+        allowed=frozenset({"a_admin", "b_admin"}),
+    ),
+    "insurers:mail_text_reset": Route(
+        Access.PERMISSION,
+        ok={"POST": to("/settings/mail-texts/", prefix=True)},
+        path=lambda w: reverse("insurers:mail_text_reset", kwargs={"kind": "decision_approve"}),
+        allowed=frozenset({"a_admin", "b_admin"}),
     ),
     # -- insurers and their admins (platform admins) ----------------------------------------------
     "insurers:insurer_list": Route(Access.PERMISSION, allowed=frozenset({"platform_admin"})),

@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     INSURERS_POLICY_MANAGE = "insurers:policy:manage"
     LOOKUP_ALERT_REVIEW = "lookup:alert:review"
     LOOKUP_CASE_LOOKUP = "lookup:case:lookup"
+    OFFICES_APPLICATION_SUBMIT = "offices:application:submit"
     OFFICES_APPROVAL_DECIDE = "offices:approval:decide"
     OFFICES_OFFICE_READ = "offices:office:read"
+    OFFICES_PROOF_READ = "offices:proof:read"
     OPS_HEALTH_READ = "ops:health:read"

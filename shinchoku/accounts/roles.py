@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.LOOKUP_ALERT_REVIEW,
             P.OFFICES_APPROVAL_DECIDE,
             P.OFFICES_OFFICE_READ,
+            P.OFFICES_PROOF_READ,
         }
     ),
     Role.INSURER_STAFF: frozenset(
@@ -59,7 +60,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # The vendor (seed 002): health, counts and import history, never identifiers or case contents.
     Role.OPERATOR: frozenset({P.CASES_IMPORT_HISTORY_READ, P.OPS_HEALTH_READ}),
-    Role.OFFICE_ADMIN: frozenset({P.ACCOUNTS_OFFICE_STAFF_MANAGE, P.CHECKLISTS_CHECKLIST_ANSWER, P.LOOKUP_CASE_LOOKUP}),
+    Role.OFFICE_ADMIN: frozenset(
+        {
+            P.ACCOUNTS_OFFICE_STAFF_MANAGE,
+            P.CHECKLISTS_CHECKLIST_ANSWER,
+            P.LOOKUP_CASE_LOOKUP,
+            P.OFFICES_APPLICATION_SUBMIT,
+        }
+    ),
     Role.CARE_MANAGER: frozenset({P.LOOKUP_CASE_LOOKUP}),
 }
 

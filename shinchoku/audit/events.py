@@ -51,6 +51,8 @@ class EventType(models.TextChoices):
     CHECKLISTS_SUBMISSION_STARTED = "checklists:submission:started", _("チェックリストの回答の開始")
     INSURERS_INSURER_CREATED = "insurers:insurer:created", _("保険者の登録")
     INSURERS_INSURER_UPDATED = "insurers:insurer:updated", _("保険者情報の変更")
+    INSURERS_MAIL_TEXT_CHANGED = "insurers:mail_text:changed", _("事業所あてメールの文面の変更")
+    INSURERS_PLEDGE_CREATED = "insurers:pledge:created", _("誓約・同意事項の新しい版の作成")
     LOOKUP_ALERT_ACKNOWLEDGED = "lookup:alert:acknowledged", _("照会停止の通知の確認")
     LOOKUP_CASE_FOLLOWED = "lookup:case:followed", _("申請のフォロー")
     LOOKUP_CASE_LOOKED_UP = "lookup:case:looked_up", _("進捗照会")
@@ -62,8 +64,12 @@ class EventType(models.TextChoices):
     LOOKUP_PREFERENCE_UPDATED = "lookup:preference:updated", _("通知の設定の変更")
     MFA_AUTHENTICATOR_ADDED = "mfa:authenticator:added", _("二要素認証の登録")
     MFA_AUTHENTICATOR_REMOVED = "mfa:authenticator:removed", _("二要素認証の削除")
+    OFFICES_APPLICATION_RESUBMITTED = "offices:application:resubmitted", _("差し戻された利用申請の再提出")
+    OFFICES_APPLICATION_SUBMITTED = "offices:application:submitted", _("事業所の利用申請")
     OFFICES_APPROVAL_DECIDED = "offices:approval:decided", _("事業所の承認状態の変更")
     OFFICES_OFFICE_CREATED = "offices:office:created", _("事業所の登録")
+    OFFICES_PLEDGE_ACCEPTED = "offices:pledge:accepted", _("誓約・同意事項への同意")
+    OFFICES_PROOF_OPENED = "offices:proof:opened", _("指定通知書の閲覧")
 
 
 class Outcome(models.TextChoices):

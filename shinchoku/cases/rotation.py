@@ -1,9 +1,10 @@
 """Re-encrypting data under the active data key, after a new key was put first in the ring (T5).
 
-Two kinds of rows carry tokens of ``settings.DATA_KEYRING``: ``Case.insured_number_enc`` (AAD =
-the insurer) and allauth's second-factor secrets (TOTP ``secret``, recovery-code ``seed`` and
-any ``migrated_codes``; AAD ``allauth.mfa``, see ``accounts.adapters.MFAAdapter``). Rows whose
-token names another key id are decrypted with the ring and encrypted again with the active key.
+Three kinds of rows carry tokens of ``settings.DATA_KEYRING``: ``Case.insured_number_enc`` (AAD =
+the insurer), allauth's second-factor secrets (TOTP ``secret``, recovery-code ``seed`` and
+any ``migrated_codes``; AAD ``allauth.mfa``, see ``accounts.adapters.MFAAdapter``) and offices'
+proofs of designation (``DesignationProof.sealed``; AAD the office, see ``offices.proofs``). Rows
+whose token names another key id are decrypted with the ring and encrypted again with the active key.
 
 Work goes in batches, each in its own transaction, in primary-key order: a run stopped at any
 point leaves every row readable (old rows still decrypt with the old key, which stays in the
@@ -27,6 +28,7 @@ from shinchoku.audit.services import audit_record
 from shinchoku.cases.identity import decrypt_insured, encrypt_insured
 from shinchoku.cases.models import Case
 from shinchoku.lib.crypto import DecryptionError
+from shinchoku.offices import proofs
 
 ACTOR_LABEL = "manage.py rotate_data_key"
 # Authenticator types whose data holds DATA_KEYRING tokens, and under which keys.
@@ -45,10 +47,11 @@ class RotationProgress:
 
     cases: Counter[str] = field(default_factory=Counter)
     authenticators: Counter[str] = field(default_factory=Counter)
+    proofs: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
-        return sum(self.cases.values()) + sum(self.authenticators.values())
+        return sum(self.cases.values()) + sum(self.authenticators.values()) + sum(self.proofs.values())
 
 
 def stale_cases_count() -> int:
@@ -135,6 +138,15 @@ def _rotate_mfa_batch(after_pk: int, batch_size: int, progress: RotationProgress
     return int(rows[-1][0])
 
 
+def _rotate_proof_batch(after_pk: int, batch_size: int, progress: RotationProgress) -> int | None:
+    try:
+        last_pk, counted = proofs.reseal_batch(after_pk, batch_size)
+    except DecryptionError as exc:
+        raise RotationError(f"指定通知書(#{after_pk} より後)を復号できません: {exc}") from exc
+    progress.proofs.update(counted)
+    return last_pk
+
+
 def cases_rotate_data_key(
     *,
     batch_size: int = 2000,
@@ -154,7 +166,7 @@ def cases_rotate_data_key(
     batches = 0
     completed = False
     try:
-        for rotate_batch in (_rotate_case_batch, _rotate_mfa_batch):
+        for rotate_batch in (_rotate_case_batch, _rotate_mfa_batch, _rotate_proof_batch):
             last_pk: int | None = 0
             while last_pk is not None:
                 if max_batches is not None and batches >= max_batches:
@@ -164,7 +176,9 @@ def cases_rotate_data_key(
                     batches += 1
                     if on_batch is not None:
                         on_batch(progress)
-        completed = max_batches is None or (stale_cases_count() == 0 and not stale_authenticators_exist())
+        completed = max_batches is None or (
+            stale_cases_count() == 0 and not stale_authenticators_exist() and not proofs.stale_proofs_exist()
+        )
     except RotationError:
         _audit(progress, completed=False, outcome=Outcome.FAILURE)
         raise
@@ -190,6 +204,7 @@ def _audit(progress: RotationProgress, *, completed: bool, outcome: Outcome) -> 
             "active_kid": settings.DATA_KEYRING.active_kid,
             "cases_by_old_kid": dict(sorted(progress.cases.items())),
             "authenticators_by_old_kid": dict(sorted(progress.authenticators.items())),
+            "proofs_by_old_kid": dict(sorted(progress.proofs.items())),
             "total": progress.total,
             "completed": completed,
         },

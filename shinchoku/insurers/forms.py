@@ -105,6 +105,34 @@ class ColumnMappingForm(forms.Form):
         self.fields["field"].choices = _field_choices()  # type: ignore[attr-defined]  # Field lacks choices in the stubs; this one is a ChoiceField
 
 
+class PledgeForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("誓約・同意事項の本文"),
+        help_text=gettext_lazy(
+            "事業所が利用を申請するときに全文を表示し、同意を求めます。保存すると新しい版になります。"
+            "それまでの版と、どの事業所がいつどの版に同意したかは、そのまま残ります。"
+        ),
+        strip=False,
+        error_messages={"required": gettext_lazy("誓約・同意事項の本文を入力してください。")},
+        widget=forms.Textarea(attrs={"rows": 24, "class": "text-edit", "spellcheck": "false"}),
+    )
+
+
+class MailTextForm(forms.Form):
+    subject = forms.CharField(
+        label=gettext_lazy("件名"),
+        help_text=gettext_lazy("1行で入力します。先頭にサービス名の印([介護認定 進捗照会])が付きます。"),
+        error_messages={"required": gettext_lazy("件名を入力してください。")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    body = forms.CharField(
+        label=gettext_lazy("本文"),
+        strip=False,
+        error_messages={"required": gettext_lazy("本文を入力してください。")},
+        widget=forms.Textarea(attrs={"rows": 22, "class": "text-edit", "spellcheck": "false"}),
+    )
+
+
 class InsurerAdminForm(InviteStaffForm):
     """The insurer's admin a platform admin invites: a name and an address (the role is fixed)."""
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -47,3 +48,67 @@ class Insurer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}({self.number})"
+
+
+class Pledge(models.Model):
+    """One version of an insurer's pledge (誓約・同意事項) that applying offices accept.
+
+    Versions are only ever added (``services.pledge_create``), never edited, so an acceptance
+    always points at the very text that was accepted; the current pledge is the latest version.
+    """
+
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="pledges")
+    version = models.PositiveIntegerField(_("版"))
+    text = models.TextField(_("誓約・同意事項"))
+    # None: the service's default text, saved as version 1 when the first office accepted it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作成者"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("誓約・同意事項")
+        verbose_name_plural = pgettext_lazy("plural", "誓約・同意事項")
+        ordering = ["insurer", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["insurer", "version"], name="pledge_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insurer.name} 第{self.version}版"
+
+
+class MailText(models.Model):
+    """An insurer's own wording of one of the e-mails it sends to offices (``insurers.texts``).
+
+    Without a row the service's default wording is used. The text holds placeholders such as
+    ``{事業所名}``, filled by plain substitution, never rendered as a template.
+    """
+
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="mail_texts")
+    kind = models.CharField(_("メールの種類"), max_length=40)
+    subject = models.CharField(_("件名"), max_length=200)
+    body = models.TextField(_("本文"))
+    version = models.PositiveIntegerField(_("版"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("更新者"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新日時"))
+
+    class Meta:
+        verbose_name = _("メールの文面")
+        verbose_name_plural = pgettext_lazy("plural", "メールの文面")
+        constraints = [
+            models.UniqueConstraint(fields=["insurer", "kind"], name="mail_text_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insurer.name} {self.kind} 第{self.version}版"

@@ -1,4 +1,5 @@
-"""Writes to insurers (tenants). Only platform admins and set-up commands create them."""
+"""Writes to insurers (tenants), their pledge and their e-mail wordings. Only platform admins and
+set-up commands create insurers; their admins keep the pledge and the wordings."""
 
 from __future__ import annotations
 
@@ -7,17 +8,23 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.accounts.roles import Role
 from shinchoku.accounts.services import staff_invite
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
+from shinchoku.insurers import texts
 from shinchoku.insurers.models import (
     RETENTION_AFTER_APPLICATION_BOUNDS,
     RETENTION_AFTER_CLOSURE_BOUNDS,
     Insurer,
+    MailText,
+    Pledge,
 )
+from shinchoku.insurers.selectors import pledge_current, pledge_digest
 from shinchoku.lib.identifiers import check_insurer_number
 
 if TYPE_CHECKING:
@@ -172,3 +179,138 @@ def insurer_set_retention(
         details={"changed": changed},
     )
     return insurer
+
+
+PLEDGE_MAX_LENGTH = 20_000
+
+
+def _pledge_next(insurer: Insurer) -> int:
+    last = Pledge.objects.filter(insurer=insurer).order_by("-version").values_list("version", flat=True).first()
+    return (last or 0) + 1
+
+
+@transaction.atomic
+def pledge_create(*, actor: User, insurer: Insurer, text: str, request: HttpRequest | None = None) -> Pledge:
+    """Adds a new version of the insurer's pledge; versions already accepted stay as they were.
+
+    Refuses (``ValidationError`` on "text") an empty text, one over 20,000 characters and one
+    identical to the current pledge (the default included): a new version is a new text.
+    """
+    # One writer at a time per insurer, so two admins saving at once get versions n and n+1.
+    Insurer.objects.select_for_update().filter(pk=insurer.pk).first()
+    text = texts.normalise(text).strip() + "\n"
+    if not text.strip():
+        raise ValidationError({"text": gettext("誓約・同意事項の本文を入力してください。")})
+    if len(text) > PLEDGE_MAX_LENGTH:
+        raise ValidationError(
+            {"text": gettext("誓約・同意事項は%(n)d文字以内にしてください。") % {"n": PLEDGE_MAX_LENGTH}}
+        )
+    if text == pledge_current(insurer).text:
+        raise ValidationError({"text": gettext("いまの誓約・同意事項と同じ内容です。変更してから保存してください。")})
+    pledge = Pledge.objects.create(insurer=insurer, version=_pledge_next(insurer), text=text, created_by=actor)
+    _audit_pledge(actor=actor, pledge=pledge, request=request, default=False)
+    return pledge
+
+
+def _audit_pledge(*, actor: User | None, pledge: Pledge, request: HttpRequest | None, default: bool) -> None:
+    audit_record(
+        event_type=EventType.INSURERS_PLEDGE_CREATED,
+        actor=actor,
+        request=request,
+        insurer=pledge.insurer,
+        target=pledge,
+        details={
+            "version": pledge.version,
+            "sha256": pledge_digest(pledge.text),
+            "length": len(pledge.text),
+            "default": default,
+        },
+    )
+
+
+@transaction.atomic
+def pledge_for_acceptance(*, actor: User, insurer: Insurer, digest: str, request: HttpRequest | None = None) -> Pledge:
+    """The version an office accepts now, provided it is the text the person was shown.
+
+    ``digest`` names that text (``PledgeText.digest``); if the insurer published a new version
+    since the page was opened, a ``ValidationError`` (code "pledge_changed") asks to read the
+    new one. An insurer still on the default text gets it saved as version 1 here, so every
+    acceptance points at a stored version.
+    """
+    Insurer.objects.select_for_update().filter(pk=insurer.pk).first()
+    current = pledge_current(insurer)
+    if current.digest != digest:
+        raise ValidationError(
+            gettext(
+                "%(insurer)sの誓約・同意事項が、この画面を開いた後に改められました。新しい内容を読んで、もう一度同意してください。"
+            ),
+            code="pledge_changed",
+            params={"insurer": insurer.name},
+        )
+    if current.pledge is not None:
+        return current.pledge
+    pledge = Pledge.objects.create(insurer=insurer, version=1, text=current.text, created_by=None)
+    _audit_pledge(actor=actor, pledge=pledge, request=request, default=True)
+    return pledge
+
+
+@transaction.atomic
+def mail_text_save(
+    *,
+    actor: User,
+    insurer: Insurer,
+    kind: texts.MailKind,
+    subject: str,
+    body: str,
+    request: HttpRequest | None = None,
+) -> MailText | None:
+    """Saves the insurer's wording of one e-mail; None when it is the wording in use already.
+
+    The wording must meet ``texts.check`` (``ValidationError`` per field otherwise). The audit
+    event keeps the whole new text, so what offices were sent can be told from the trail.
+    """
+    subject = texts.normalise(subject).strip()
+    body = texts.normalise(body).strip("\n") + "\n"
+    texts.check(kind, subject, body)
+    current = MailText.objects.select_for_update().filter(insurer=insurer, kind=kind).first()
+    before = (current.subject, current.body) if current is not None else texts.default_wording(kind)
+    if (before[0], before[1].strip()) == (subject, body.strip()):
+        return None
+    if current is None:
+        current = MailText(insurer=insurer, kind=kind, version=0)
+    current.subject = subject
+    current.body = body
+    current.version += 1
+    current.updated_by = actor
+    current.updated_at = timezone.now()
+    current.full_clean()
+    current.save()
+    audit_record(
+        event_type=EventType.INSURERS_MAIL_TEXT_CHANGED,
+        actor=actor,
+        request=request,
+        insurer=insurer,
+        target=current,
+        details={"kind": str(kind), "version": current.version, "subject": subject, "body": body},
+    )
+    return current
+
+
+@transaction.atomic
+def mail_text_reset(*, actor: User, insurer: Insurer, kind: texts.MailKind, request: HttpRequest | None = None) -> bool:
+    """Goes back to the service's default wording; False if the insurer had none of its own."""
+    current = MailText.objects.select_for_update().filter(insurer=insurer, kind=kind).first()
+    if current is None:
+        return False
+    version = current.version
+    current.delete()
+    audit_record(
+        event_type=EventType.INSURERS_MAIL_TEXT_CHANGED,
+        actor=actor,
+        request=request,
+        insurer=insurer,
+        target_type="insurers.mailtext",
+        target_id=str(kind),
+        details={"kind": str(kind), "reset_to_default": True, "replaced_version": version},
+    )
+    return True

@@ -14,4 +14,8 @@ urlpatterns: list[URLPattern] = [
         views.column_mapping_delete,
         name="column_mapping_delete",
     ),
+    path("settings/pledge/", views.pledge, name="pledge"),
+    path("settings/mail-texts/", views.mail_texts, name="mail_texts"),
+    path("settings/mail-texts/<slug:kind>/", views.mail_text_edit, name="mail_text_edit"),
+    path("settings/mail-texts/<slug:kind>/reset/", views.mail_text_reset, name="mail_text_reset"),
 ]

@@ -1,5 +1,6 @@
 """The insurer admin's settings (DESIGN §2: insurer admins own the insurer's policies):
-retention and 要介護度, and the extra header names the importer reads in its files. And the
+retention and 要介護度, the extra header names the importer reads in its files, the pledge
+offices accept when they apply, and the wording of the e-mails sent to offices. And the
 platform admin's pages: the insurers, adding one with its first admin, inviting another admin."""
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ from shinchoku.cases import selectors as case_selectors
 from shinchoku.cases import services as case_services
 from shinchoku.cases.importing.columns import COLUMNS
 from shinchoku.cases.models import ColumnMapping
-from shinchoku.insurers import selectors, services
-from shinchoku.insurers.forms import ColumnMappingForm, InsurerAdminForm, InsurerCreateForm, InsurerSettingsForm
+from shinchoku.insurers import selectors, services, texts
+from shinchoku.insurers.forms import (
+    ColumnMappingForm,
+    InsurerAdminForm,
+    InsurerCreateForm,
+    InsurerSettingsForm,
+    MailTextForm,
+    PledgeForm,
+)
 from shinchoku.insurers.models import Insurer
 from shinchoku.web.decorators import actor, require_permission
 
@@ -129,6 +137,108 @@ def column_mapping_delete(request: HttpRequest, mapping_id: int) -> HttpResponse
         % {"header": mapping.header},
     )
     return redirect("insurers:column_mappings")
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def pledge(request: HttpRequest) -> HttpResponse:
+    """The insurer's pledge (誓約・同意事項): the current text, a new version, and the versions so far."""
+    me = actor(request)
+    insurer = _own_insurer(me)
+    current = selectors.pledge_current(insurer)
+    form = PledgeForm(request.POST or None, initial={"text": current.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.pledge_create(actor=me, insurer=insurer, text=form.cleaned_data["text"], request=request)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                gettext("誓約・同意事項の第%(version)d版を保存しました。これからの申請では、この版への同意を求めます。")
+                % {"version": created.version},
+            )
+            return redirect("insurers:pledge")
+    context = {"form": form, "insurer": insurer, "current": current, "versions": selectors.pledge_versions(insurer)}
+    return render(request, "insurers/pledge.html", context)
+
+
+@require_GET
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def mail_texts(request: HttpRequest) -> HttpResponse:
+    me = actor(request)
+    insurer = _own_insurer(me)
+    wordings = [texts.wording_for(insurer, kind) for kind in texts.MailKind]
+    return render(request, "insurers/mail_texts.html", {"insurer": insurer, "wordings": wordings})
+
+
+def _kind(kind: str) -> texts.MailKind:
+    try:
+        return texts.MailKind(kind)
+    except ValueError:
+        raise Http404 from None
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def mail_text_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    me = actor(request)
+    insurer = _own_insurer(me)
+    mail_kind = _kind(kind)
+    wording = texts.wording_for(insurer, mail_kind)
+    form = MailTextForm(request.POST or None, initial={"subject": wording.subject, "body": wording.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.mail_text_save(
+                actor=me,
+                insurer=insurer,
+                kind=mail_kind,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                request=request,
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            if saved is None:
+                messages.info(request, gettext("変更はありませんでした。"))
+            else:
+                messages.success(
+                    request,
+                    gettext("「%(kind)s」のメールの文面を保存しました(第%(version)d版)。次に送るメールから使います。")
+                    % {"kind": mail_kind.label, "version": saved.version},
+                )
+            return redirect("insurers:mail_text_edit", kind=mail_kind.value)
+    subject, body = texts.render(wording, {**texts.sample_values(mail_kind)})
+    context = {
+        "form": form,
+        "insurer": insurer,
+        "wording": wording,
+        "spec": texts.SPECS[mail_kind],
+        "placeholders": [texts.PLACEHOLDERS[name] for name in texts.SPECS[mail_kind].placeholders],
+        "default_subject": texts.default_wording(mail_kind)[0],
+        "default_body": texts.default_wording(mail_kind)[1],
+        "sample_subject": f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        "sample_body": body,
+    }
+    return render(request, "insurers/mail_text_edit.html", context)
+
+
+@require_POST
+@require_permission(Permission.INSURERS_POLICY_MANAGE)
+def mail_text_reset(request: HttpRequest, kind: str) -> HttpResponse:
+    me = actor(request)
+    insurer = _own_insurer(me)
+    mail_kind = _kind(kind)
+    if services.mail_text_reset(actor=me, insurer=insurer, kind=mail_kind, request=request):
+        messages.success(
+            request, gettext("「%(kind)s」のメールを、標準の文面に戻しました。") % {"kind": mail_kind.label}
+        )
+    else:
+        messages.info(request, gettext("標準の文面を使っています。変更はありませんでした。"))
+    return redirect("insurers:mail_text_edit", kind=mail_kind.value)
 
 
 # -- the platform admin's ---------------------------------------------------------------------

@@ -53,6 +53,9 @@ DECISIONS: dict[Action, Decision] = {
 }
 
 FINAL = frozenset({S.REJECTED, S.REVOKED})
+# What the office itself may do, outside the insurer's table: send a returned application again
+# (with a new proof), which puts it back among those awaiting review.
+RESUBMITTABLE = frozenset({S.RETURNED})
 REASON_MAX_LENGTH = 200  # what the audit event keeps of it
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -34,6 +35,10 @@ class CareOffice(models.Model):
     )
     name = models.CharField(_("事業所名"), max_length=100)
     kind = models.CharField(_("事業所の種別"), max_length=40, choices=OfficeKind.choices)
+    # Whom the insurer calls about the application. Blank for offices set up before registration
+    # existed (demo data, set-up commands); the registration form requires both.
+    phone = models.CharField(_("電話番号"), max_length=20, blank=True)
+    contact_name = models.CharField(_("担当者名"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
     class Meta:
@@ -54,6 +59,37 @@ class ApprovalStatus(models.TextChoices):
     REVOKED = "revoked", _("承認取消")
 
 
+class DesignationProof(models.Model):
+    """An office's proof of designation (指定通知書): a PDF, PNG or JPEG, encrypted at rest.
+
+    Only the insurers whose approvals point at it may open it (``views.proof_download``). The
+    bytes are sealed with the data key ring (AES-256-GCM, bound to the office) and kept in the
+    database, so they are in the encrypted backups, need no shared file system between app
+    servers, and a stolen disk or dump shows nothing of them (DESIGN T5).
+    """
+
+    office = models.ForeignKey(CareOffice, on_delete=models.PROTECT, related_name="proofs")
+    content_type = models.CharField(_("ファイルの種類"), max_length=40)  # sniffed from the bytes
+    size = models.PositiveIntegerField(_("大きさ(バイト)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file_name = models.CharField(_("ファイル名"), max_length=100)  # as sent, for people only
+    sealed = models.TextField(_("暗号化された内容"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出者"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("提出日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("指定通知書")
+        verbose_name_plural = pgettext_lazy("plural", "指定通知書")
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.file_name}"
+
+
 class OfficeApproval(models.Model):
     """Whether an insurer lets an office's care managers see its cases (one row per pair)."""
 
@@ -67,6 +103,15 @@ class OfficeApproval(models.Model):
     )
     decided_at = models.DateTimeField(_("決定日時"), null=True, blank=True)
     reason = models.TextField(_("理由"), blank=True)
+    # The proof the insurer reviews: the one sent with the application or its latest re-submission.
+    proof = models.ForeignKey(
+        DesignationProof,
+        verbose_name=_("指定通知書"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+    )
     created_at = models.DateTimeField(_("申請日時"), auto_now_add=True)
 
     class Meta:
@@ -82,3 +127,46 @@ class OfficeApproval(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == ApprovalStatus.APPROVED
+
+
+class PledgeAcceptance(models.Model):
+    """Who accepted which version of an insurer's pledge, for which application, when and from where."""
+
+    office = models.ForeignKey(CareOffice, on_delete=models.PROTECT, related_name="pledge_acceptances")
+    approval = models.ForeignKey(OfficeApproval, on_delete=models.PROTECT, related_name="pledge_acceptances")
+    pledge = models.ForeignKey(
+        "insurers.Pledge", verbose_name=_("誓約・同意事項"), on_delete=models.PROTECT, related_name="acceptances"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("同意した人"), on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(_("同意日時"))
+    ip = models.GenericIPAddressField(_("IPアドレス"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("誓約・同意事項への同意")
+        verbose_name_plural = pgettext_lazy("plural", "誓約・同意事項への同意")
+        ordering = ["-accepted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.office} / {self.pledge}"
+
+
+class RegistrationAttempt(models.Model):
+    """One POST of the public registration form, counted per client network (``offices.throttle``).
+
+    The key is a keyed digest of the client's address (IPv6: its /64), not the address itself:
+    the counter needs to tell clients apart, not to know who they are.
+    """
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "at"], name="registration_attempt_key_at"),
+            models.Index(fields=["at"], name="registration_attempt_at"),  # pruning
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.at:%Y-%m-%d %H:%M}"

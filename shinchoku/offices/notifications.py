@@ -1,26 +1,36 @@
-"""E-mail to an office's admins when an insurer decides on its application or approval.
+"""E-mail about an office's applications: the insurer's decisions to the office's admins, the
+receipt of an application to the person who sent it, and the notice to an address that already
+has an account.
 
-A message names the insurer, the new status, the reason and what it means for the office's
-care managers; it holds no case data. Each admin gets a message of their own, so that no
-address is shown to another.
+The insurer's e-mails are in the insurer's own wording when it has one (``insurers.texts``).
+A message names the insurer, the office, the status and the reason; it holds no case data.
+Each recipient gets a message of their own, so that no address is shown to another.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from shinchoku.accounts.models import User
 from shinchoku.accounts.roles import Role
+from shinchoku.insurers.texts import MailKind, message_for
 from shinchoku.offices.decisions import DECISIONS, Action
-from shinchoku.offices.models import OfficeApproval
+from shinchoku.offices.models import ApprovalStatus, OfficeApproval
 from shinchoku.web.mail import render_message, send_or_log
 
-logger = logging.getLogger(__name__)
+EMAIL_TAKEN_TEMPLATE = "offices/email/email_taken"
 
-TEMPLATE = "offices/email/decision"
+
+def _office_values(approval: OfficeApproval) -> dict[str, str]:
+    return {
+        "事業所名": approval.office.name,
+        "事業所番号": approval.office.number,
+        "保険者名": approval.insurer.name,
+    }
 
 
 def send_decision_emails(approval_id: int, action: str, reason: str) -> int:
@@ -40,15 +50,52 @@ def send_decision_emails(approval_id: int, action: str, reason: str) -> int:
     if not recipients:
         return 0
     decision = DECISIONS[Action(action)]
-    context = {
-        "action": decision.action.value,
-        "insurer": approval.insurer.name,
-        "office": approval.office.name,
-        "reason": reason,
-        "status": decision.to.label,
-        "service_name": settings.SERVICE_NAME,
-        "url": settings.BASE_URL + reverse("web:home"),
+    with translation.override(settings.LANGUAGE_CODE):  # whatever language the decider uses
+        status = str(decision.to.label)
+    values = {
+        **_office_values(approval),
+        "状態": status,
+        "理由": reason,
+        "URL": settings.BASE_URL + reverse("web:home"),
     }
+    kind = MailKind(f"decision_{decision.action.value}")
     # One message per admin: each sees only their own address.
-    messages = [render_message(TEMPLATE, context, [email]) for email in recipients]
+    messages = [message_for(approval.insurer, kind, values, [email]) for email in recipients]
     return send_or_log(messages, f"approval decision e-mails (approval {approval_id})")
+
+
+def send_received_emails(approval_ids: Sequence[int], applicant_id: int) -> int:
+    """One e-mail per application to the person who sent it, each in its insurer's wording."""
+    applicant = User.objects.filter(pk=applicant_id, is_active=True).first()
+    if applicant is None:
+        return 0
+    approvals = OfficeApproval.objects.select_related("insurer", "office").filter(pk__in=approval_ids)
+    messages = [
+        message_for(
+            approval.insurer,
+            MailKind.APPLICATION_RECEIVED,
+            {
+                **_office_values(approval),
+                "申請者名": applicant.display_name,
+                "URL": settings.BASE_URL + reverse("offices:applications"),
+            },
+            [applicant.email],
+        )
+        for approval in approvals.order_by("insurer__number")
+        if approval.status == ApprovalStatus.PENDING
+    ]
+    return send_or_log(messages, f"application received e-mails ({len(messages)})")
+
+
+def send_email_taken_notice(email: str) -> int:
+    """Tells an address that already has an account that a registration named it, and was not made.
+
+    Nothing the sender typed is repeated in it (the form is public: the message must not carry
+    a stranger's words to the address).
+    """
+    context = {
+        "service_name": settings.SERVICE_NAME,
+        "login_url": settings.BASE_URL + reverse("account_login"),
+        "register_url": settings.BASE_URL + reverse("offices:register"),
+    }
+    return send_or_log([render_message(EMAIL_TAKEN_TEMPLATE, context, [email])], "registration: address taken notice")

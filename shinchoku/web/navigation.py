@@ -35,6 +35,7 @@ NAV_ITEMS = (
     NavItem(_("事業所のチェックリスト"), "checklists:office_list", Permission.CHECKLISTS_STATUS_READ),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_INSURER_STAFF_MANAGE),
     NavItem(_("職員の管理"), "accounts:user_list", Permission.ACCOUNTS_OFFICE_STAFF_MANAGE),
+    NavItem(_("利用申請"), "offices:applications", Permission.OFFICES_APPLICATION_SUBMIT),
     NavItem(_("情報安全管理チェックリスト"), "checklists:overview", Permission.CHECKLISTS_CHECKLIST_ANSWER),
     NavItem(_("監査証跡"), "audit:event_list", Permission.AUDIT_TRAIL_READ),
     NavItem(_("照会停止の通知"), "lookup:alert_list", Permission.LOOKUP_ALERT_REVIEW),

@@ -135,6 +135,7 @@ def test_one_audit_event_per_run_with_counts_by_old_key(
         "active_kid": NEW_KID,
         "cases_by_old_kid": {old_ring.active_kid: len(cases)},
         "authenticators_by_old_kid": {old_ring.active_kid: authenticators},
+        "proofs_by_old_kid": {},
         "total": len(cases) + authenticators,
         "completed": True,
     }

@@ -1,4 +1,5 @@
-"""Re-encrypt every 被保険者番号 and second-factor secret under the active data key (DESIGN T5).
+"""Re-encrypt every 被保険者番号, second-factor secret and proof of designation under the active
+data key (DESIGN T5).
 
     manage.py rotate_data_key [--batch-size 2000] [--max-batches N]
 
@@ -21,10 +22,13 @@ from shinchoku.cases.rotation import (
     stale_authenticators_exist,
     stale_cases_count,
 )
+from shinchoku.offices.proofs import stale_proofs_exist
 
 
 class Command(BaseCommand):
-    help = "被保険者番号と二要素認証の秘密情報を、現在の暗号鍵(SHINCHOKU_DATA_KEYS の先頭)で暗号化し直します。"
+    help = (
+        "被保険者番号、二要素認証の秘密情報と指定通知書を、現在の暗号鍵(SHINCHOKU_DATA_KEYS の先頭)で暗号化し直します。"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=2000, help="1回のトランザクションで処理する件数")
@@ -49,7 +53,8 @@ class Command(BaseCommand):
             reported = progress.total
             self.stdout.write(
                 f"  … 認定申請 {sum(progress.cases.values()):,}/{stale:,}件、"
-                f"二要素認証 {sum(progress.authenticators.values()):,}件を暗号化し直しました。"
+                f"二要素認証 {sum(progress.authenticators.values()):,}件、"
+                f"指定通知書 {sum(progress.proofs.values()):,}件を暗号化し直しました。"
             )
 
         try:
@@ -61,14 +66,14 @@ class Command(BaseCommand):
                 f"{exc}。それまでのバッチは確定済みです。鍵束を確認してから再実行してください。"
             ) from exc
         left = stale_cases_count()
-        mfa_left = stale_authenticators_exist()
+        mfa_left = stale_authenticators_exist() or stale_proofs_exist()
         if total == 0 and not left and not mfa_left:
             self.stdout.write("暗号化し直す必要のあるデータはありません(すべて現在の鍵です)。")
             return
         self.stdout.write(f"合計 {total:,}件を鍵ID {ring.active_kid} で暗号化し直しました。")
         if left or mfa_left:
             self.stdout.write(
-                f"未処理の認定申請が {left:,}件{'、二要素認証の秘密情報も' if mfa_left else ''}残っています。"
+                f"未処理の認定申請が {left:,}件{'、二要素認証の秘密情報か指定通知書も' if mfa_left else ''}残っています。"
                 "もう一度実行してください。"
             )
         else:
