@@ -20,6 +20,7 @@ Signed-in personas carry a session as after a fresh login and re-authentication,
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -912,6 +913,19 @@ def checks_for(route: Route) -> list[Check]:
     return checks
 
 
+_ID = re.compile(r"""\sid=["']([^"']+)["']""")
+
+
+def _duplicate_ids(response: HttpResponseBase) -> str | None:
+    """Two elements of one page with the same id: a label or an error message then names the
+    wrong box for a screen reader (WCAG 4.1.1/1.3.1). Every HTML page of the walk is checked."""
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+        return None
+    ids = _ID.findall(getattr(response, "content", b"").decode())
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    return f"a page with repeated element ids {repeated}" if repeated else None
+
+
 @transaction.atomic
 def _ask(w: World, name: str, route: Route, check: Check) -> str | None:
     """One request in a savepoint that is rolled back, so no check sees another's changes."""
@@ -925,7 +939,7 @@ def _ask(w: World, name: str, route: Route, check: Check) -> str | None:
         url = _url(name, route, w)
         body = urlencode(dict(route.data)) if check.method == "POST" else ""
         response = client.generic(check.method, url, data=body, content_type="application/x-www-form-urlencoded")
-        wrong = check.expected.mismatch(response, url)
+        wrong = check.expected.mismatch(response, url) or _duplicate_ids(response)
         if wrong is None:
             return None
         return f"{check.who:>15} {check.method:<6} {url}: expected {check.expected.describe()}, got {wrong}"

@@ -21,7 +21,17 @@ class DisableUserForm(forms.Form):
         max_length=200,
         help_text=_("例: 退職、異動、長期休職。監査証跡に記録されます。"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": _("無効化の理由を入力してください。"),
+            "max_length": _("理由は%(limit_value)d文字以内で入力してください。"),
+        },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Shares the person's page with SecondFactorResetForm: ids of its own, so that each
+        # label names its own box.
+        kwargs.setdefault("auto_id", "id_disable_%s")
+        super().__init__(*args, **kwargs)
 
 
 class InviteStaffForm(forms.Form):
@@ -88,6 +98,10 @@ class SecondFactorResetForm(forms.Form):
             "max_length": _("理由は%(limit_value)d文字以内で入力してください。"),
         },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_reset_%s")  # see DisableUserForm
+        super().__init__(*args, **kwargs)
 
 
 class SetOwnPasswordForm(forms.Form):

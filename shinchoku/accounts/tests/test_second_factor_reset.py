@@ -3,6 +3,7 @@ with a reason, audited, e-mailed to the person, never one's own (DESIGN T4)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -144,6 +145,21 @@ def test_a_reason_is_required_and_nothing_happens_without_one(
     assert Authenticator.objects.filter(user=cast.office_a_cm).exists()
     assert not AuditEvent.objects.filter(event_type=EventType.ACCOUNTS_SECOND_FACTOR_RESET).exists()
     assert mail.outbox == []
+
+
+def test_the_reset_and_the_disable_boxes_each_have_their_own_label(
+    cast: Cast, sign_in: Callable[[User], Client]
+) -> None:
+    # Both forms on the person's page have a "reason": with the same id, both labels would name
+    # the first box and a screen reader user would type the reason to disable into the reset.
+    page = sign_in(cast.office_a_admin).get(reverse("accounts:user_detail", kwargs={"user_id": cast.office_a_cm.pk}))
+    html = page.content.decode()
+
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for label, box in (("リセットの理由", "id_reset_reason"), ("無効化の理由", "id_disable_reason")):
+        assert re.search(rf'<label for="{box}">{label}', html), label
+        assert f'id="{box}"' in html
 
 
 def test_nobody_resets_their_own_second_factor_this_way(
