@@ -301,11 +301,9 @@ def insurer_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _put_errors(form, exc, prefix="admin_")
         else:
-            messages.success(
-                request,
-                gettext("保険者「%(insurer)s」を登録しました。") % {"insurer": insurer.name}
-                + _invited_message(insurer, admin),
-            )
+            # Two messages, not one joined string: the sentences need a space between them in English.
+            messages.success(request, gettext("保険者「%(insurer)s」を登録しました。") % {"insurer": insurer.name})
+            messages.success(request, _invited_message(insurer, admin))
             return redirect("insurers:insurer_list")
     context = {"form": form, "invitation_days": settings.ACCOUNTS_INVITATION_DAYS}
     return render(request, "insurers/insurer_create.html", context)
