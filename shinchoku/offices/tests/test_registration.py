@@ -260,6 +260,9 @@ def test_the_applicant_is_invited_to_set_a_password_then_enrol_a_second_factor(
     assert invited.to == [APPLICANT_EMAIL]
     [link] = re.findall(r"http://127\.0\.0\.1:8000(/invitation/[^/\s]+/)", str(invited.body))
     assert "中村 一郎 様" in str(invited.body)
+    # Nobody invited them: a lapsed link is re-sent by the insurer they applied to.
+    assert "申請先の保険者(市区町村の介護保険担当課)に、もう一度送るよう依頼してください" in str(invited.body)
+    assert "招待した方" not in str(invited.body)
 
     page = client.get(link)
     assert page.status_code == 200
