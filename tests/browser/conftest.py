@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 from pytest_django import DjangoDbBlocker
+from pytest_django.live_server_helper import LiveServer
 
+from shinchoku.accounts.models import User
 from shinchoku.audit import triggers
 from shinchoku.ops.demo import current_totp
+from tests.personas import PASSWORD, Cast
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -25,6 +28,7 @@ TOTP_MARGIN = 5.0
 
 Shoot = Callable[[Page, str], Path]
 TotpCode = Callable[[str], str]
+LogIn = Callable[[Page, User], None]
 
 
 @pytest.fixture(scope="package", autouse=True)
@@ -141,3 +145,20 @@ def totp_code() -> Iterator[TotpCode]:
             return current_totp(secret)
 
         yield _code
+
+
+@pytest.fixture
+def log_in(live_server: LiveServer, cast: Cast, totp_code: TotpCode) -> LogIn:
+    """Signs a member of the cast in on a page, with the password and a fresh TOTP code, up to
+    the home page."""
+
+    def _log_in(page: Page, user: User) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("メールアドレス").fill(user.email)
+        page.get_by_label("パスワード", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="ログイン", exact=True).click()
+        page.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[user.email]))
+        page.get_by_role("button", name="確認してログイン").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("ようこそ")
+
+    return _log_in

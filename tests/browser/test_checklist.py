@@ -8,12 +8,11 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from pytest_django.live_server_helper import LiveServer
 
 from shinchoku.checklists.models import Submission, SubmissionStatus
-from tests.browser.conftest import Shoot, TotpCode
+from tests.browser.conftest import LogIn, Shoot
 from tests.checklists import ensure_versions, sign_checklist
-from tests.personas import PASSWORD, Cast
+from tests.personas import Cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,18 +20,13 @@ LABELS = [f"{s}-{i}" for s, n in ((1, 5), (2, 2), (3, 5), (4, 3), (5, 6)) for i 
 
 
 def test_an_office_admin_answers_and_signs_the_checklist_on_a_tablet(
-    tablet_page: Page, live_server: LiveServer, cast: Cast, shoot: Shoot, totp_code: TotpCode
+    tablet_page: Page, cast: Cast, shoot: Shoot, log_in: LogIn
 ) -> None:
     ensure_versions()  # the previous browser test's flush emptied the tables the migration filled
     page = tablet_page
     user = cast.office_a_admin
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("メールアドレス").fill(user.email)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    page.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[user.email]))
-    page.get_by_role("button", name="確認してログイン").click()
+    log_in(page, user)
 
     page.get_by_role("navigation").get_by_role("link", name="情報安全管理チェックリスト").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("情報安全管理チェックリスト")
@@ -92,18 +86,13 @@ def test_an_office_admin_answers_and_signs_the_checklist_on_a_tablet(
 
 
 def test_an_insurer_admin_sees_each_offices_checklist_and_opens_the_answers(
-    page: Page, live_server: LiveServer, cast: Cast, shoot: Shoot, totp_code: TotpCode
+    page: Page, cast: Cast, shoot: Shoot, log_in: LogIn
 ) -> None:
     ensure_versions()
     sign_checklist(cast.office_a_admin)
     user = cast.a_admin
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("メールアドレス").fill(user.email)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    page.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[user.email]))
-    page.get_by_role("button", name="確認してログイン").click()
+    log_in(page, user)
 
     page.get_by_role("navigation").get_by_role("link", name="事業所のチェックリスト").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("事業所のチェックリスト")

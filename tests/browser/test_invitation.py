@@ -15,8 +15,8 @@ from shinchoku.accounts.invitations import invitation_issue
 from shinchoku.accounts.models import Invitation, User
 from shinchoku.accounts.roles import Role
 from shinchoku.accounts.services import user_create
-from tests.browser.conftest import Shoot, TotpCode, guard
-from tests.personas import PASSWORD, Cast
+from tests.browser.conftest import LogIn, Shoot, TotpCode, guard
+from tests.personas import Cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,16 +36,12 @@ def test_an_office_admin_invites_a_care_manager_who_sets_up_their_account(  # no
     cast: Cast,
     shoot: Shoot,
     totp_code: TotpCode,
+    log_in: LogIn,
     mailoutbox: list[EmailMessage],
 ) -> None:
     page = tablet_page
     admin = cast.office_a_admin
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("メールアドレス").fill(admin.email)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    page.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[admin.email]))
-    page.get_by_role("button", name="確認してログイン").click()
+    log_in(page, admin)
 
     page.get_by_role("navigation").get_by_role("link", name="職員の管理").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("職員の管理")
@@ -139,22 +135,13 @@ def test_an_office_admin_invites_a_care_manager_who_sets_up_their_account(  # no
     assert problems == []
 
 
-def _log_in(page: Page, live_server: LiveServer, cast: Cast, user: User, totp_code: TotpCode) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("メールアドレス").fill(user.email)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    page.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[user.email]))
-    page.get_by_role("button", name="確認してログイン").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("ようこそ")
-
-
 def test_an_office_admin_resends_an_invitation_and_resets_a_lost_second_factor(  # noqa: PLR0917 - pytest passes fixtures by position
     tablet_page: Page,
     live_server: LiveServer,
     cast: Cast,
     shoot: Shoot,
     totp_code: TotpCode,
+    log_in: LogIn,
     mailoutbox: list[EmailMessage],
 ) -> None:
     page = tablet_page
@@ -166,7 +153,7 @@ def test_an_office_admin_resends_an_invitation_and_resets_a_lost_second_factor( 
         office=cast.office_a,
     )
     invitation_issue(actor=cast.office_a_admin, user=invitee)
-    _log_in(page, live_server, cast, cast.office_a_admin, totp_code)
+    log_in(page, cast.office_a_admin)
 
     page.get_by_role("navigation").get_by_role("link", name="職員の管理").click()
     page.get_by_role("link", name="遅野 読子").click()
@@ -195,10 +182,10 @@ def test_an_office_admin_resends_an_invitation_and_resets_a_lost_second_factor( 
 
 
 def test_a_platform_admin_adds_an_insurer_with_its_first_admin(
-    tablet_page: Page, live_server: LiveServer, cast: Cast, shoot: Shoot, totp_code: TotpCode
+    tablet_page: Page, cast: Cast, shoot: Shoot, log_in: LogIn
 ) -> None:
     page = tablet_page
-    _log_in(page, live_server, cast, cast.platform_admin, totp_code)
+    log_in(page, cast.platform_admin)
 
     page.get_by_role("navigation").get_by_role("link", name="保険者の管理").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("保険者の管理")

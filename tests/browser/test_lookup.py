@@ -9,19 +9,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
-from pytest_django.live_server_helper import LiveServer
 
 from shinchoku.cases.codes import ApplicationKind
 from shinchoku.lookup.models import Follow
-from tests.browser.conftest import Shoot, TotpCode
+from tests.browser.conftest import LogIn, Shoot
 from tests.cases import make_case
-from tests.personas import PASSWORD, Cast
+from tests.personas import Cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_care_manager_looks_up_a_case_and_opens_the_linked_cases(
-    tablet_page: Page, live_server: LiveServer, cast: Cast, shoot: Shoot, totp_code: TotpCode
+    tablet_page: Page, cast: Cast, shoot: Shoot, log_in: LogIn
 ) -> None:
     page = tablet_page
     user = cast.office_a_cm
@@ -39,13 +38,7 @@ def test_a_care_manager_looks_up_a_case_and_opens_the_linked_cases(
     )
     make_case(cast.insurer_a, "0000222222", applied - timedelta(days=7), office_number=cast.office_a.number)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("メールアドレス").fill(user.email)
-    page.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    page.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[user.email]))
-    page.get_by_role("button", name="確認してログイン").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("ようこそ")
+    log_in(page, user)
 
     page.get_by_role("navigation").get_by_role("link", name="進捗照会").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("進捗照会")

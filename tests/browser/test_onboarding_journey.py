@@ -24,9 +24,9 @@ from shinchoku.accounts.models import User
 from shinchoku.audit.events import EventType
 from shinchoku.audit.models import AuditEvent
 from shinchoku.offices.models import ApprovalStatus, OfficeApproval
-from tests.browser.conftest import Shoot, TotpCode, guard
+from tests.browser.conftest import LogIn, Shoot, TotpCode, guard
 from tests.documents import pdf
-from tests.personas import PASSWORD, Cast
+from tests.personas import Cast
 from tests.registration import NUMBER, OFFICE_NAME
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,6 +76,7 @@ def test_an_office_applies_is_approved_invites_a_care_manager_and_disables_them(
     cast: Cast,
     shoot: Shoot,
     totp_code: TotpCode,
+    log_in: LogIn,
     mailoutbox: list[EmailMessage],
 ) -> None:
     def tablet() -> tuple[Page, list[str]]:
@@ -104,12 +105,7 @@ def test_an_office_applies_is_approved_invites_a_care_manager_and_disables_them(
 
     # 2. The insurer's admin finds the application first in the list, opens the proof, approves.
     insurer, insurer_problems = tablet()
-    insurer.goto(f"{live_server.url}/accounts/login/")
-    insurer.get_by_label("メールアドレス").fill(cast.a_admin.email)
-    insurer.get_by_label("パスワード", exact=True).fill(PASSWORD)
-    insurer.get_by_role("button", name="ログイン", exact=True).click()
-    insurer.get_by_label("6桁の確認コード").fill(totp_code(cast.totp_secrets[cast.a_admin.email]))
-    insurer.get_by_role("button", name="確認してログイン").click()
+    log_in(insurer, cast.a_admin)
     insurer.get_by_role("navigation").get_by_role("link", name="事業所", exact=True).click()
     insurer.get_by_role("link", name=OFFICE_NAME).first.click()
     expect(insurer.get_by_role("heading", level=1)).to_have_text(OFFICE_NAME)
