@@ -65,10 +65,16 @@ serve: install messages ## Serve with gunicorn (production-like; configure the e
 .PHONY: test
 test: install system-deps messages ## Run the whole suite: SQLite, PostgreSQL, browser
 	@$(PY) manage.py makemigrations --check --dry-run -v0 || (echo "models changed without a migration" && exit 1)
-	@echo "== SQLite =="
-	@$(PYTEST) -m "not browser" -q
-	@echo "== PostgreSQL =="
-	@DATABASE_URL="$(PG_URL)" $(PYTEST) -m "not browser" -q
+	@# SQLite and PostgreSQL side by side (they share no state: each has its own database and
+	@# cache, Redis tests use keys of their own); each log is shown once both have ended.
+	@mkdir -p test-artifacts
+	@echo "== SQLite and PostgreSQL, side by side =="
+	@$(PYTEST) -m "not browser" -q -p no:cacheprovider > test-artifacts/suite-sqlite.log 2>&1 & lite=$$!; \
+	DATABASE_URL="$(PG_URL)" $(PYTEST) -m "not browser" -q -p no:cacheprovider > test-artifacts/suite-postgresql.log 2>&1; pg=$$?; \
+	wait $$lite; sqlite=$$?; \
+	echo "== SQLite =="; cat test-artifacts/suite-sqlite.log; \
+	echo "== PostgreSQL =="; cat test-artifacts/suite-postgresql.log; \
+	test $$sqlite -eq 0 && test $$pg -eq 0
 	@echo "== Browser (Debian chromium) =="
 	@$(PYTEST) -m browser -q
 
