@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -163,6 +163,19 @@ def policy_of(insurer: Insurer) -> ChecklistPolicy:
 
 def requires_checklist_for_approval(insurer: Insurer) -> bool:
     return ChecklistPolicy.objects.filter(insurer=insurer, require_for_approval=True).exists()
+
+
+def with_lookup_gate(insurers: QuerySet[Insurer], office_id: int, *, now: datetime | None = None) -> QuerySet[Insurer]:
+    """``insurers`` annotated ``lookup_withheld``: the insurer requires a current checklist
+    before lookups and the office has none. Part of the same query, so the lookup pays no
+    statement of its own for the gate."""
+    requires = ChecklistPolicy.objects.filter(insurer=OuterRef("pk"), require_for_lookup=True)
+    current = Submission.objects.filter(
+        office_id=office_id, status=SubmissionStatus.SIGNED, expires_at__gt=now or timezone.now()
+    )
+    return insurers.annotate(
+        lookup_withheld=ExpressionWrapper(Exists(requires) & ~Exists(current), output_field=BooleanField())
+    )
 
 
 def insurers_withholding_lookup(office: CareOffice | int, *, now: datetime | None = None) -> QuerySet[Insurer]:

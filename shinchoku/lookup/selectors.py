@@ -17,7 +17,7 @@ from django.http import Http404
 
 from shinchoku.accounts.permissions import Permission
 from shinchoku.cases.models import Case
-from shinchoku.checklists.selectors import insurers_withholding_lookup
+from shinchoku.checklists.selectors import with_lookup_gate
 from shinchoku.insurers.models import Insurer
 from shinchoku.lookup.models import Alert, Follow, Preference
 from shinchoku.offices.selectors import insurers_approving
@@ -26,27 +26,25 @@ if TYPE_CHECKING:
     from shinchoku.accounts.models import User
 
 
-def lookup_insurers(actor: User) -> list[Insurer]:
-    """The insurers whose cases the actor may look up now (re-read on every request, so a
-    suspended or revoked approval, or a checklist that expired, takes effect at once).
+def lookup_access(actor: User) -> tuple[list[Insurer], list[Insurer]]:
+    """The approving insurers whose cases the actor may look up now, and those withheld for want
+    of a current security checklist (``checklists``), in one query. Re-read on every request,
+    so a suspended or revoked approval, or a checklist that expired, takes effect at once.
 
-    An insurer that requires a current security checklist (``checklists``) the office lacks is
-    left out here, before any key is read, so it is treated exactly as an insurer that does not
-    approve the office: the lookup, the linked list and the linked case alike.
+    A withheld insurer is left out before any key is read, so it is treated exactly as an insurer
+    that does not approve the office: the lookup, the linked list and the linked case alike. The
+    pages name it only to say why (it concerns the actor's own office, not any case).
     """
     if not actor.can(Permission.LOOKUP_CASE_LOOKUP) or actor.office_id is None:
-        return []
-    withheld = insurers_withholding_lookup(actor.office_id)
-    return list(insurers_approving(actor.office_id).exclude(pk__in=withheld))
+        return [], []
+    gated = list(with_lookup_gate(insurers_approving(actor.office_id), actor.office_id))
+    withheld = {i.pk for i in gated if getattr(i, "lookup_withheld")}  # noqa: B009 - an annotation
+    return [i for i in gated if i.pk not in withheld], [i for i in gated if i.pk in withheld]
 
 
-def lookup_insurers_withheld(actor: User) -> list[Insurer]:
-    """The approving insurers left out of ``lookup_insurers`` for want of a current checklist,
-    so the pages can say why (it concerns the actor's own office, not any case)."""
-    if not actor.can(Permission.LOOKUP_CASE_LOOKUP) or actor.office_id is None:
-        return []
-    withheld = insurers_withholding_lookup(actor.office_id)
-    return list(insurers_approving(actor.office_id).filter(pk__in=withheld))
+def lookup_insurers(actor: User) -> list[Insurer]:
+    """The insurers whose cases the actor may look up now (``lookup_access``)."""
+    return lookup_access(actor)[0]
 
 
 @dataclass(frozen=True)

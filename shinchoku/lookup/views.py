@@ -28,7 +28,7 @@ ALERT_PAGE_SIZE = 100
 @require_permission(Permission.LOOKUP_CASE_LOOKUP)
 def lookup(request: HttpRequest) -> HttpResponse:
     me = actor(request)
-    insurers = selectors.lookup_insurers(me)
+    insurers, withheld = selectors.lookup_access(me)
     result: services.LookupResult | None = None
     form = LookupForm(request.POST or None, insurers=insurers)
     if request.method == "POST" and form.is_valid():
@@ -48,7 +48,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
             return errors.lookup_limits_unavailable(request)
         if result.found:
             form = LookupForm(insurers=insurers)  # the next lookup starts from a clean form
-    context = {"form": form, "insurers": insurers, "result": result}
+    context = {"form": form, "insurers": insurers, "withheld_insurers": withheld, "result": result}
     return render(request, "lookup/lookup.html", context, status=429 if result and result.block else 200)
 
 
@@ -56,9 +56,10 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @require_permission(Permission.LOOKUP_CASE_LOOKUP)
 def linked_list(request: HttpRequest) -> HttpResponse:
     me = actor(request)
-    insurers = selectors.lookup_insurers(me)
+    insurers, withheld = selectors.lookup_access(me)
     groups = services.linked_cases_list(actor=me, insurers=insurers, request=request)
-    return render(request, "lookup/linked_list.html", {"groups": groups, "insurers": insurers})
+    context = {"groups": groups, "insurers": insurers, "withheld_insurers": withheld}
+    return render(request, "lookup/linked_list.html", context)
 
 
 @require_GET

@@ -2,8 +2,9 @@
 
 * ``{% approval_checklist_block approval %}`` — the office's checklist on the insurer's
   approval page (status, dates, whether this insurer requires it, a link to the answers);
-* ``{% lookup_withheld user as withheld %}`` — the approving insurers whose cases the user's
-  office cannot look up for want of a current checklist, for the lookup pages to say why.
+* ``{% lookup_withheld user withheld_insurers as withheld %}`` — the approving insurers whose
+  cases the user's office cannot look up for want of a current checklist (found by the lookup
+  views' ``lookup_access``), with the office's checklist status, for the lookup pages to say why.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from shinchoku.accounts.permissions import Permission
 from shinchoku.checklists import selectors
 from shinchoku.checklists.selectors import Status
 from shinchoku.insurers.models import Insurer
-from shinchoku.lookup.selectors import lookup_insurers_withheld
 from shinchoku.offices.models import OfficeApproval
 
 register = template.Library()
@@ -48,14 +48,12 @@ class Withheld:
 
 
 @register.simple_tag
-def lookup_withheld(user: Any) -> Withheld:
-    if not isinstance(user, User):
-        return Withheld([], None)
-    insurers = lookup_insurers_withheld(user)
-    if not insurers or user.office_id is None:
+def lookup_withheld(user: Any, insurers: list[Insurer]) -> Withheld:
+    """``insurers``: those the page's view found withheld (``lookup.selectors.lookup_access``)."""
+    if not insurers or not isinstance(user, User) or user.office_id is None:
         return Withheld([], None)
     return Withheld(
-        insurers,
+        list(insurers),
         selectors.office_checklist_status(user.office_id),
         can_answer=user.can(Permission.CHECKLISTS_CHECKLIST_ANSWER),
     )
