@@ -178,14 +178,6 @@ def with_lookup_gate(insurers: QuerySet[Insurer], office_id: int, *, now: dateti
     )
 
 
-def insurers_withholding_lookup(office: CareOffice | int, *, now: datetime | None = None) -> QuerySet[Insurer]:
-    """The insurers that require a current checklist before lookups, if the office has none;
-    no insurer when it has one. For the lookup's selectors, which apply it to the approving ones."""
-    if office_has_current_checklist(office, now=now):
-        return Insurer.objects.none()
-    return Insurer.objects.filter(checklist_policy__require_for_lookup=True)
-
-
 def policies_for_office(office: CareOffice) -> list[tuple[Insurer, ChecklistPolicy]]:
     """Each insurer the office applied to, with what it requires (for the office's own page)."""
     approvals = OfficeApproval.objects.filter(office=office).select_related("insurer").order_by("insurer__number")

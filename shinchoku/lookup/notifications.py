@@ -21,7 +21,8 @@ from shinchoku.accounts.permissions import Permission
 from shinchoku.audit.events import EventType
 from shinchoku.audit.services import audit_record
 from shinchoku.cases.models import ImportRun
-from shinchoku.checklists.selectors import insurers_withholding_lookup
+from shinchoku.checklists.selectors import with_lookup_gate
+from shinchoku.insurers.models import Insurer
 from shinchoku.lookup.models import Follow, Preference
 from shinchoku.offices.selectors import insurers_approving
 from shinchoku.web.mail import render_message, send_or_log
@@ -50,7 +51,8 @@ def notify_followers(run_id: int) -> int:
         if office_id is not None and office_id not in withheld:
             # An insurer that requires a current security checklist the office lacks has shut
             # its lookups (``lookup_insurers``); its news waits behind that gate too.
-            withheld[office_id] = insurers_withholding_lookup(office_id).filter(pk=run.insurer_id).exists()
+            insurer = with_lookup_gate(Insurer.objects.filter(pk=run.insurer_id), office_id).get()
+            withheld[office_id] = bool(getattr(insurer, "lookup_withheld"))  # noqa: B009 - an annotation
         # Defence in depth: the query already asks for active users; roles can still change.
         if follow.user.can(Permission.LOOKUP_CASE_LOOKUP) and not withheld.get(office_id or 0, True):
             recipients[follow.user_id] = follow.user
