@@ -789,7 +789,7 @@ def statement(sql: str) -> str:
 REQUIRED_PARTS = (
     "session load",
     "user load",
-    "approving insurers (lookup_insurers)",
+    "approving insurers (lookup_access)",
     "↳ miss limits: blocked?",
     "↳ audit row (audit_record_or_refuse)",
 )

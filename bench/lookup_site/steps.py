@@ -247,7 +247,7 @@ def _queries(run: Callable[[], Any]) -> dict[str, Any]:
 PARTS: tuple[tuple[str, object, str], ...] = (
     ("session load", SessionStore, "load"),
     ("user load", ModelBackend, "get_user"),
-    ("approving insurers (lookup_insurers)", lookup_selectors, "lookup_insurers"),
+    ("approving insurers (lookup_access)", lookup_selectors, "lookup_access"),
     ("form validation", LookupForm, "full_clean"),
     ("case_lookup service, in all", lookup_services, "case_lookup"),
     ("↳ miss limits: blocked?", DatabaseCounter, "blocked"),
