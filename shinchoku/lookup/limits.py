@@ -16,7 +16,6 @@ servers must keep NTP time: one server's miss is judged against another server's
 from __future__ import annotations
 
 import functools
-import ipaddress
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,10 +29,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from shinchoku.lookup.models import Alert, MissWindow
+from shinchoku.web.http import client_network
 
 SCOPES: frozenset[str] = frozenset(Alert.Scope.values)
-# An attacker on IPv6 usually holds a whole /64; counting per address would give them 2^64 allowances.
-IPV6_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -92,22 +90,9 @@ def miss_keys(*, user_id: int, office_id: int | None, ip: str | None) -> dict[st
     if office_id is not None:
         keys[Alert.Scope.OFFICE.value] = f"office:{office_id}"
     if ip and ip.strip():
-        keys[Alert.Scope.IP.value] = f"ip:{_address(ip.strip())}"
+        keys[Alert.Scope.IP.value] = f"ip:{client_network(ip.strip())}"
     keys[Alert.Scope.GLOBAL.value] = "global"
     return keys
-
-
-def _address(ip: str) -> str:
-    """One spelling per client: IPv4 (also IPv4-mapped IPv6) as is, IPv6 as its /64 network."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip[:64]  # not an address (client_ip passes a proxy's header through); keep it bounded
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
-    return str(address)
 
 
 class MissCounter(Protocol):

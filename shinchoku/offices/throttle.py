@@ -13,7 +13,6 @@ see the other's row and both be refused; neither can slip past the limit.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,8 +21,7 @@ from django.db import transaction
 from django.utils.crypto import salted_hmac
 
 from shinchoku.offices.models import RegistrationAttempt
-
-IPV6_PREFIX = 64
+from shinchoku.web.http import client_network
 
 
 @dataclass(frozen=True)
@@ -34,19 +32,7 @@ class Refusal:
 
 def client_key(ip: str | None) -> str:
     """A keyed digest of the client's network: enough to count, nothing to read back."""
-    network = "unknown"
-    if ip:
-        try:
-            address = ipaddress.ip_address(ip.strip())
-        except ValueError:
-            network = ip.strip()[:64]
-        else:
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-                network = str(address.ipv4_mapped)
-            elif isinstance(address, ipaddress.IPv6Address):
-                network = str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
-            else:
-                network = str(address)
+    network = client_network(ip.strip()) if ip and ip.strip() else "unknown"
     return salted_hmac("shinchoku.offices.registration", network, algorithm="sha256").hexdigest()
 
 
