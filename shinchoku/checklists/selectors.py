@@ -141,16 +141,17 @@ def office_checklist_status(office: CareOffice | int, *, now: datetime | None = 
     return status_of_annotated(annotated, now=now)
 
 
+def _current(office_id: int, now: datetime | None) -> QuerySet[Submission]:
+    """The office's signed submissions that have not expired: what "current" means."""
+    return Submission.objects.filter(
+        office_id=office_id, status=SubmissionStatus.SIGNED, expires_at__gt=now or timezone.now()
+    )
+
+
 def office_has_current_checklist(office: CareOffice | int, *, now: datetime | None = None) -> bool:
     """Whether the office has a signed checklist that has not expired (one query)."""
     office_id = office if isinstance(office, int) else office.pk
-    return (
-        Submission.objects.filter(
-            office_id=office_id, status=SubmissionStatus.SIGNED, expires_at__gt=now or timezone.now()
-        )
-        .only("pk")
-        .exists()
-    )
+    return _current(office_id, now).only("pk").exists()
 
 
 # -- the insurers' requirements -----------------------------------------------------------------
@@ -170,11 +171,10 @@ def with_lookup_gate(insurers: QuerySet[Insurer], office_id: int, *, now: dateti
     before lookups and the office has none. Part of the same query, so the lookup pays no
     statement of its own for the gate."""
     requires = ChecklistPolicy.objects.filter(insurer=OuterRef("pk"), require_for_lookup=True)
-    current = Submission.objects.filter(
-        office_id=office_id, status=SubmissionStatus.SIGNED, expires_at__gt=now or timezone.now()
-    )
     return insurers.annotate(
-        lookup_withheld=ExpressionWrapper(Exists(requires) & ~Exists(current), output_field=BooleanField())
+        lookup_withheld=ExpressionWrapper(
+            Exists(requires) & ~Exists(_current(office_id, now)), output_field=BooleanField()
+        )
     )
 
 
